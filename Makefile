@@ -1,0 +1,56 @@
+# Acompaña — the two commands: `make run` (demo on http://127.0.0.1:5000) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core chromium
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install system-packages run test translations bench clean-venv
+
+install: system-packages $(VENV)/.installed translations
+
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "System packages: all present."; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "Installing system packages:$$missing"; \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null)) \
+	  || { echo "Could not install:$$missing"; exit 1; }; \
+	else \
+	  echo "MISSING system packages:$$missing"; \
+	  echo "  Install them as root: apt-get install$$missing"; \
+	  echo "  (WeasyPrint needs Pango; libharfbuzz-subset0 makes PDFs ~6x faster; chromium runs the browser tests.)"; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile -q -d app/translations 2>/dev/null || $(BIN)/pybabel compile -d app/translations
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@echo ""
+	@echo "Acompaña is starting on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	@echo "Demo logins: admin, trainer, supervisor, trainee — password: acompana-demo"
+	$(BIN)/gunicorn --workers 2 --worker-class sync --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: install
+	$(BIN)/python tests/suites.py
+
+bench: install
+	$(BIN)/python bench/pages.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,43 @@
+"""Acompaña: a learning management system for task-sharing in mental health."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from app import config as config_module
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints. Wiring only."""
+    settings = config_module.from_environment()
+    settings.update(overrides or {})
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
+    app.config.update(settings)
+
+    from app.core import errors, i18n, security, templating
+    from app.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    login_manager.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+
+    from app.auth import sessions
+    from app.auth.views import bp as auth_bp
+    from app.core.views import bp as core_bp
+    from app.orgs.views import bp as orgs_bp
+
+    sessions.init_app(app)
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(orgs_bp)
+
+    from app import cli
+
+    cli.init_app(app)
+    return app

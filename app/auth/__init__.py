@@ -1,0 +1,1 @@
+"""Accounts: login, sessions, throttling, password policy and reset codes."""

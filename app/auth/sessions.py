@@ -1,0 +1,93 @@
+"""Server-side login sessions: a fresh id at every login, idle and absolute timeouts, remote end."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Flask, current_app, request, session
+from flask_login import login_user
+
+from app.auth.models import User, UserSession
+from app.core.db import utcnow
+from app.extensions import db, login_manager
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User) -> UserSession:
+    """Log the user in with a brand-new session id (the old cookie content is dropped)."""
+    token = secrets.token_urlsafe(32)
+    session.clear()
+    session.permanent = True
+    session["sid"] = token
+    session["seen"] = int(utcnow().timestamp())
+    record = UserSession(
+        token_hash=_hash(token),
+        user_id=user.id,
+        ip=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:300],
+    )
+    db.session.add(record)
+    user.last_login_at = utcnow()
+    login_user(user)
+    db.session.flush()
+    return record
+
+
+def end_current_session() -> None:
+    token = session.get("sid")
+    if token:
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+    session.clear()
+
+
+def end_user_sessions(user: User, *, except_current: bool = False) -> int:
+    """End every open session of this user (deactivation, password change)."""
+    stmt = sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    token = session.get("sid") if except_current else None
+    if token:
+        stmt = stmt.where(UserSession.token_hash != _hash(token))
+    result = db.session.execute(stmt.values(ended_at=utcnow()))
+    return result.rowcount or 0
+
+
+def _load_user(user_id: str) -> User | None:
+    """Resolve the cookie's session id; idle time is tracked in the signed cookie so reads never write."""
+    token = session.get("sid")
+    if not token:
+        return None
+    now = int(utcnow().timestamp())
+    idle = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
+    absolute = current_app.config["SESSION_ABSOLUTE_TIMEOUT"].total_seconds()
+    seen = session.get("seen", 0)
+    record = db.session.scalar(
+        sa.select(UserSession).where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
+    )
+    if record is None or str(record.user_id) != user_id:
+        session.clear()
+        return None
+    if now - seen > idle or now - record.created_at.timestamp() > absolute:
+        session.clear()
+        session["expired"] = True
+        return None
+    if now - seen >= TOUCH_EVERY.total_seconds():
+        session["seen"] = now
+    user = db.session.get(User, record.user_id)
+    return user if user is not None and user.is_active else None
+
+
+def init_app(app: Flask) -> None:
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = None

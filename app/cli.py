@@ -1,0 +1,11 @@
+"""Command-line entry points (flask ...): demo data and, later, content and imports."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from app.demo import seed_demo_command
+
+    app.cli.add_command(seed_demo_command)

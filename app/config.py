@@ -1,0 +1,70 @@
+"""Configuration read from the environment, with safe embedded defaults (SQLite, demo)."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+VERSION = "0.1.0"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("ACOMPANA_INSTANCE", ROOT / "instance")).resolve()
+
+
+def _secret_key(instance: Path) -> str:
+    """Use SECRET_KEY, else a key generated once into instance/ (never committed)."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def _minutes(name: str, default: int) -> timedelta:
+    return timedelta(minutes=int(os.environ.get(name, default)))
+
+
+def from_environment() -> dict:
+    instance = instance_path()
+    base_url = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'acompana.db'}"
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    return {
+        "VERSION": VERSION,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "BASE_URL": base_url,
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "SESSION_IDLE_TIMEOUT": _minutes("SESSION_IDLE_MINUTES", 30),
+        "SESSION_ABSOLUTE_TIMEOUT": _minutes("SESSION_ABSOLUTE_MINUTES", 12 * 60),
+        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "acompana_session",
+        "SESSION_REFRESH_EACH_REQUEST": False,
+        "PERMANENT_SESSION_LIFETIME": _minutes("SESSION_ABSOLUTE_MINUTES", 12 * 60),
+        "BABEL_DEFAULT_LOCALE": "es",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("DEFAULT_TIMEZONE", "America/Mexico_City"),
+        "LANGUAGES": ("es", "en"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "") in ("1", "true", "yes"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "acompana@localhost"),
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "LOGIN_THROTTLE": {"account_free": 5, "ip_free": 20, "window_minutes": 15, "max_delay_seconds": 900},
+    }

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: database base, permissions, i18n, audit, security, errors."""

@@ -1,0 +1,119 @@
+"""Declarative base, column types and engine set-up shared by every feature's models."""
+from __future__ import annotations
+
+import enum
+import sqlite3
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored in UTC and always returned timezone-aware (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use app.core.db.utcnow()")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def enum_column(enum_cls: type[enum.Enum], **kwargs: Any) -> sa.Enum:
+    """Store a StrEnum as a plain string column (portable, no native type to migrate)."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        length=32,
+        values_callable=lambda cls: [member.value for member in cls],
+        validate_strings=True,
+        **kwargs,
+    )
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+_force_write_lock: ContextVar[bool] = ContextVar("force_write_lock", default=False)
+
+
+@contextmanager
+def write_lock():
+    """Within this block new SQLite transactions begin IMMEDIATE even during a GET."""
+    token = _force_write_lock.set(True)
+    try:
+        yield
+    finally:
+        _force_write_lock.reset(token)
+
+
+def _wants_write_lock() -> bool:
+    """Requests that may change state take SQLite's write lock up front; reads stay concurrent."""
+    if _force_write_lock.get():
+        return True
+    if has_request_context():
+        return request.method not in ("GET", "HEAD", "OPTIONS")
+    return True
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    """WAL, foreign keys and a busy timeout on every SQLite connection.
+
+    We also switch off pysqlite's own transaction handling, which begins lazily at the
+    first write: two workers that read then write would both act on stale reads.
+    """
+    if not isinstance(dbapi_conn, sqlite3.Connection):
+        return
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn: sa.Connection) -> None:
+    """Take the write lock at BEGIN for writes, so read-modify-write never loses an update."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")

@@ -1,0 +1,50 @@
+"""The home page for each role, and the health check."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask_login import current_user
+
+from app.extensions import db
+from app.orgs import queries
+from app.orgs.models import CohortRole, Role
+
+bp = Blueprint("core", __name__, template_folder="templates")
+
+
+@bp.route("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    user = current_user._get_current_object()
+    roles = user.roles
+    context = {"roles": roles}
+    if Role.TRAINEE in roles:
+        context["learning"] = queries.cohorts_of(user, CohortRole.TRAINEE)
+        context["my_supervisors"] = queries.supervisors_of(user)
+    if Role.SUPERVISOR in roles:
+        context["supervisees"] = queries.supervisees_of(user)
+    if Role.TRAINER in roles:
+        teaching = queries.cohorts_of(user, CohortRole.TRAINER)
+        context["teaching"] = teaching
+        context["teaching_counts"] = queries.member_counts([c.id for c in teaching])
+    if Role.ADMIN in roles:
+        context["summary"] = queries.organisation_summary(user.organisation_id)
+    return render_template("core/home.html", **context)
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        database = "ok"
+    except Exception as error:  # the point of a health check is to report, not to raise
+        current_app.logger.warning("health check: database unavailable: %s", error)
+        database = "unavailable"
+    status = 200 if database == "ok" else 503
+    return {
+        "status": "ok" if status == 200 else "degraded",
+        "database": database,
+        "database_backend": db.engine.dialect.name,
+        "version": current_app.config["VERSION"],
+    }, status

@@ -1,0 +1,1 @@
+"""Organisations, sites, role assignments, cohorts and supervisor assignments."""

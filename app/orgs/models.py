@@ -1,0 +1,133 @@
+"""Who belongs where: every record hangs off one organisation."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import TimestampMixin, enum_column, utcnow
+from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+
+
+class Role(StrEnum):
+    TRAINEE = "trainee"
+    SUPERVISOR = "supervisor"
+    TRAINER = "trainer"
+    ADMIN = "admin"
+
+
+class CohortStatus(StrEnum):
+    PLANNED = "planned"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    ARCHIVED = "archived"
+
+
+class CohortRole(StrEnum):
+    TRAINEE = "trainee"
+    SUPERVISOR = "supervisor"
+    TRAINER = "trainer"
+
+
+class Organisation(TimestampMixin, db.Model):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    country: Mapped[str | None] = mapped_column(sa.String(2))
+    default_language: Mapped[str] = mapped_column(sa.String(8), default="es")
+
+    sites: Mapped[list[Site]] = relationship(back_populates="organisation", order_by="Site.name")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.slug}>"
+
+
+class Site(TimestampMixin, db.Model):
+    __tablename__ = "sites"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    region: Mapped[str | None] = mapped_column(sa.String(200))
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="sites")
+
+
+class RoleAssignment(db.Model):
+    """A user's role in one organisation; a person may hold several."""
+
+    __tablename__ = "role_assignments"
+    __table_args__ = (sa.UniqueConstraint("user_id", "organisation_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="role_assignments")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Cohort(TimestampMixin, db.Model):
+    """A training group: people who learn (and are taught and supervised) together."""
+
+    __tablename__ = "cohorts"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    status: Mapped[CohortStatus] = mapped_column(enum_column(CohortStatus), default=CohortStatus.PLANNED)
+
+    organisation: Mapped[Organisation] = relationship()
+    site: Mapped[Site | None] = relationship()
+    members: Mapped[list[CohortMember]] = relationship(
+        back_populates="cohort", cascade="all, delete-orphan"
+    )
+
+
+class CohortMember(db.Model):
+    __tablename__ = "cohort_members"
+    __table_args__ = (sa.UniqueConstraint("cohort_id", "user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[CohortRole] = mapped_column(enum_column(CohortRole))
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cohort: Mapped[Cohort] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+
+class SupervisorAssignment(db.Model):
+    """A supervisor looks after a trainee (optionally within one cohort) until ended."""
+
+    __tablename__ = "supervisor_assignments"
+    __table_args__ = (sa.UniqueConstraint("supervisor_id", "trainee_id", "cohort_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    supervisor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    cohort_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+    supervisor: Mapped[User] = relationship(foreign_keys=[supervisor_id])
+    trainee: Mapped[User] = relationship(foreign_keys=[trainee_id])
+    cohort: Mapped[Cohort | None] = relationship()

@@ -1,0 +1,82 @@
+"""Shared fixtures: one app per session, one rolled-back transaction per test, factories, login."""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_TMP = Path(tempfile.mkdtemp(prefix="acompana-tests-"))
+os.environ.setdefault("ACOMPANA_INSTANCE", str(_TMP / "instance"))
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+
+
+def test_database_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app():
+    from app import create_app
+    from app.extensions import db
+
+    application = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": test_database_url()})
+    with application.app_context():
+        db.drop_all()
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def db_session(app):
+    """Each test runs inside one outer transaction that is rolled back: the database stays clean."""
+    from app.extensions import db
+
+    with app.app_context():
+        engines = db._app_engines[app]
+        engine = engines[None]
+        connection = engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        # Flask-SQLAlchemy picks the engine per table, so the connection stands in for the engine.
+        engines[None] = connection
+        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            engines[None] = engine
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+_TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of this client's session, read from a page as a browser would."""
+    page = client.get(path, follow_redirects=True)
+    match = _TOKEN.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post_form(client, path: str, data: dict | None = None, **kwargs):
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client))
+    return client.post(path, data=data, **kwargs)
+
+
+from tests.factories import *  # noqa: E402,F401,F403  (fixtures)
