@@ -8,7 +8,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-de
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install system-packages run test translations bench clean-venv
+.PHONY: install system-packages run test translations translations-update bench clean-venv
 
 install: system-packages $(VENV)/.installed translations
 
@@ -36,7 +36,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile -q -d app/translations 2>/dev/null || $(BIN)/pybabel compile -d app/translations
+	@$(BIN)/pybabel compile --statistics -d app/translations 2>&1 | grep -v "^compiling" || true
 
 run: install
 	$(FLASK) db upgrade
@@ -54,3 +54,8 @@ bench: install
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Developers: after adding or changing strings, refresh the catalogs, then translate app/translations/es.
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --omit-header --sort-output app
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete --omit-header

@@ -15,18 +15,32 @@ def instance_path() -> Path:
 
 
 def _secret_key(instance: Path) -> str:
-    """Use SECRET_KEY, else a key generated once into instance/ (never committed)."""
+    """Use SECRET_KEY, else a key generated once into instance/ (never committed).
+
+    Several workers may start at once: each writes a private temporary file and links it
+    into place, which succeeds for exactly one of them, so all read the same complete key.
+    """
     key = os.environ.get("SECRET_KEY")
     if key:
         return key
     path = instance / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        candidate = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another worker won the race; use its key
+        finally:
+            candidate.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it or set SECRET_KEY")
     return key
 
 

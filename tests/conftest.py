@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 _TMP = Path(tempfile.mkdtemp(prefix="acompana-tests-"))
@@ -14,8 +15,37 @@ os.environ.setdefault("ACOMPANA_INSTANCE", str(_TMP / "instance"))
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
 
+def _compile_catalogs() -> None:
+    """Compile translations when the .mo is missing or stale (`make install` does this too)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (ROOT / "app" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+
+
+_compile_catalogs()
+
+
 def test_database_url() -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (and `g`), as under a real server.
+
+    Without this, requests reuse the app context the test pushed, so `g` (the signed-in
+    user, the chosen locale) would leak from one request to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +54,7 @@ def app():
     from app.extensions import db
 
     application = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": test_database_url()})
+    application.test_client_class = FreshContextClient
     with application.app_context():
         db.drop_all()
         db.create_all()

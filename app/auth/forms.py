@@ -1,9 +1,12 @@
 """Account forms: they check shape; the services check the rules."""
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.core.i18n import _l
+
+LANGUAGE_CHOICES = [SelectChoice("es", "Español", render_kw={"lang": "es"}), SelectChoice("en", "English", render_kw={"lang": "en"})]
 
 
 class LoginForm(FlaskForm):
@@ -41,12 +44,12 @@ class ForgotForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=[("es", "Español"), ("en", "English")])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     next = HiddenField()
 
 
 class PreferencesForm(FlaskForm):
-    preferred_language = SelectField(_l("Language"), choices=[("es", "Español"), ("en", "English")])
+    preferred_language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
 
 class LogoutForm(FlaskForm):

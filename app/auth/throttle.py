@@ -1,7 +1,7 @@
 """Login throttling with exponential backoff, kept in the database so it holds across workers.
 
-Backoff (not lock-out): after a few free failures each further failure doubles the wait,
-capped, and the counter resets when the window passes. An attacker can slow an account
+Backoff (not lock-out): once the free failures are used up every attempt waits, and each
+further failure doubles the wait (capped); the counter resets when the window passes. An attacker can slow an account
 down but never lock its owner out for long; the IP key slows down one source that sprays
 many accounts.
 """
@@ -25,8 +25,12 @@ class ThrottleKeys:
     ip: str | None
 
     @classmethod
-    def for_login(cls, identifier: str, ip: str | None) -> "ThrottleKeys":
-        return cls(account=f"account:{identifier.strip().lower()[:180]}", ip=f"ip:{ip}" if ip else None)
+    def for_login(cls, identifier: str, ip: str | None, user_id: int | None = None, scope: str = "") -> "ThrottleKeys":
+        """Keys for one attempt. A known account is keyed by its id, so its username and its
+        email share one counter; an unknown name is keyed by the name itself."""
+        prefix = f"{scope}:" if scope else ""
+        account = f"{prefix}user:{user_id}" if user_id is not None else f"{prefix}account:{identifier.strip().lower()[:180]}"
+        return cls(account=account, ip=f"{prefix}ip:{ip}" if ip else None)
 
     def all(self) -> list[str]:
         return [key for key in (self.account, self.ip) if key]
@@ -63,18 +67,23 @@ def _locked_row(key: str) -> LoginThrottle:
 
 
 def register_failure(keys: ThrottleKeys, now: datetime | None = None) -> None:
+    """Count one failure on every key; from the last free failure on, the next attempt must wait."""
     now = now or utcnow()
     settings = _settings()
     window = timedelta(minutes=settings["window_minutes"])
-    for key in keys.all():
-        free = settings["ip_free"] if key.startswith("ip:") else settings["account_free"]
+    first_delay = settings.get("first_delay_seconds", 30)
+    for key, free in ((keys.account, settings["account_free"]), (keys.ip, settings["ip_free"])):
+        if key is None:
+            continue
         row = _locked_row(key)
         if row.window_started_at + window < now and not (row.blocked_until and row.blocked_until > now):
             row.failures = 0
             row.window_started_at = now
+            row.blocked_until = None
         row.failures += 1
-        if row.failures > free:
-            delay = min(2 ** (row.failures - free), settings["max_delay_seconds"])
+        if row.failures >= free:
+            doublings = min(row.failures - free, 32)
+            delay = min(first_delay * 2**doublings, settings["max_delay_seconds"])
             row.blocked_until = now + timedelta(seconds=delay)
     db.session.flush()
 

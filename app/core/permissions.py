@@ -111,6 +111,13 @@ def cohort_roles(user: Any, cohort: Cohort) -> set[CohortRole]:
     return set(rows)
 
 
+# -- organisation boundary -------------------------------------------------------------------
+
+def is_same_organisation(user: Any, obj: Any) -> bool:
+    """The object belongs to the user's organisation; views answer 404 otherwise (nothing crosses)."""
+    return _is_user(user) and getattr(obj, "organisation_id", None) == user.organisation_id
+
+
 # -- organisation settings -------------------------------------------------------------------
 
 def can_manage_sites(user: Any, organisation_id: int) -> bool:

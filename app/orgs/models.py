@@ -131,3 +131,34 @@ class SupervisorAssignment(db.Model):
     supervisor: Mapped[User] = relationship(foreign_keys=[supervisor_id])
     trainee: Mapped[User] = relationship(foreign_keys=[trainee_id])
     cohort: Mapped[Cohort | None] = relationship()
+
+
+class ImportStatus(StrEnum):
+    PREVIEWED = "previewed"
+    IMPORTED = "imported"
+    DISCARDED = "discarded"
+
+
+class UserImport(db.Model):
+    """A parsed spreadsheet of new users, kept between the preview and the confirmation.
+
+    The status makes the confirmation happen once: a second submit finds it imported.
+    """
+
+    __tablename__ = "user_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus), default=ImportStatus.PREVIEWED)
+    rows: Mapped[list[dict]] = mapped_column(sa.JSON)
+    ignored_columns: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    imported_at: Mapped[datetime | None]
+    imported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_count: Mapped[int] = mapped_column(default=0)
+    skipped_count: Mapped[int] = mapped_column(default=0)
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    imported_by: Mapped[User | None] = relationship(foreign_keys=[imported_by_id])

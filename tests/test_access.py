@@ -1,0 +1,122 @@
+"""Every route × every kind of visitor, with the answer each must get.
+
+A new route fails `test_every_route_is_covered` until it joins ACCESS below, so no
+page can be added without deciding who may see it.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import csrf_token
+
+VISITORS = ["anonymous", "trainee", "supervisor", "trainer", "admin", "other_admin"]
+
+OK = "ok"          # served: 2xx, a redirect that is not to the login page, or 422 (form errors shown)
+LOGIN = "login"    # redirected to sign in
+DENY = "deny"      # 403
+HIDE = "hide"      # 404: the object belongs to another organisation
+PUBLIC = {v: OK for v in VISITORS}
+SIGNED_IN = {"anonymous": LOGIN, **{v: OK for v in VISITORS[1:]}}
+
+
+def staff(*allowed: str, other: str = DENY) -> dict[str, str]:
+    """Only these visitors are served; the other organisation's admin gets `other`."""
+    table = {v: (OK if v in allowed else DENY) for v in VISITORS}
+    table["anonymous"] = LOGIN
+    if "other_admin" not in allowed:
+        table["other_admin"] = other
+    return table
+
+
+ADMIN_ONLY = staff("admin", other=OK)            # organisation-wide pages: the other admin sees their own org
+ADMIN_OBJECT = staff("admin", other=HIDE)        # one object of this organisation
+
+# (endpoint, method) -> expected answer per visitor
+ACCESS: dict[tuple[str, str], dict[str, str]] = {
+    ("core.home", "GET"): {**SIGNED_IN, "anonymous": LOGIN},
+    ("core.healthz", "GET"): PUBLIC,
+    ("auth.login", "GET"): PUBLIC,
+    ("auth.login", "POST"): PUBLIC,
+    ("auth.logout", "POST"): {v: OK for v in VISITORS},
+    ("auth.reset", "GET"): PUBLIC,
+    ("auth.reset", "POST"): PUBLIC,
+    ("auth.forgot", "GET"): PUBLIC,
+    ("auth.forgot", "POST"): PUBLIC,
+    ("auth.account", "GET"): SIGNED_IN,
+    ("auth.account", "POST"): SIGNED_IN,
+    ("auth.preferences", "POST"): SIGNED_IN,
+    ("auth.language", "POST"): PUBLIC,
+}
+
+
+@pytest.fixture
+def world(org, make_org, make_user, make_cohort, assign_supervisor):
+    """One organisation with a person in each role and a cohort, plus another organisation's admin."""
+    people = {
+        "trainee": make_user("trainee"),
+        "supervisor": make_user("supervisor"),
+        "trainer": make_user("trainer"),
+        "admin": make_user("admin"),
+    }
+    people["other_admin"] = make_user("admin", organisation=make_org("Otra organización"))
+    cohort = make_cohort(members={"trainee": [people["trainee"]], "supervisor": [people["supervisor"]],
+                                  "trainer": [people["trainer"]]})
+    assignment = assign_supervisor(people["supervisor"], people["trainee"], cohort)
+    site = org.sites[0]
+    objects = {"user_id": people["trainee"].id, "cohort_id": cohort.id, "site_id": site.id,
+               "assignment_id": assignment.id, "member_id": cohort.members[0].id}
+    return people, objects
+
+
+def _url(app, endpoint: str, objects: dict) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    values = {arg: objects[arg] for arg in rule.arguments}
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **values)
+
+
+def _routes(app) -> set[tuple[str, str]]:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            found.add((rule.endpoint, method))
+    return found
+
+
+def test_every_route_is_covered(app):
+    missing = _routes(app) - set(ACCESS)
+    stale = set(ACCESS) - _routes(app)
+    assert not missing, f"routes without an access rule: {sorted(missing)}"
+    assert not stale, f"access rules for routes that no longer exist: {sorted(stale)}"
+
+
+CASES = [(endpoint, method, visitor) for (endpoint, method) in ACCESS for visitor in VISITORS]
+
+
+@pytest.mark.parametrize(("endpoint", "method", "visitor"), CASES, ids=[f"{e}-{m}-{v}" for e, m, v in CASES])
+def test_route_answers_each_visitor(app, client, login, world, endpoint, method, visitor):
+    people, objects = world
+    expected = ACCESS[(endpoint, method)][visitor]
+    if visitor != "anonymous":
+        login(people[visitor])
+    url = _url(app, endpoint, objects)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, data={"csrf_token": csrf_token(client, "/login")})
+    status = response.status_code
+    location = response.headers.get("Location", "")
+    if expected == LOGIN:
+        assert status == 302 and "/login" in location, (status, location)
+    elif expected == DENY:
+        assert status == 403, status
+    elif expected == HIDE:
+        assert status == 404, status
+    else:
+        assert status in (200, 201, 302, 303, 400, 401, 422, 429) and not (status == 302 and "/login?" in location), (
+            status, location)
+        assert status != 400 or endpoint.startswith("auth."), "a served form answered 400"
