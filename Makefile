@@ -40,6 +40,7 @@ translations: $(VENV)/.installed
 
 run: install
 	$(FLASK) db upgrade
+	$(FLASK) content sync
 	$(FLASK) seed-demo
 	@echo ""
 	@echo "Acompaña is starting on http://$(HOST):$(PORT)  (Ctrl+C to stop)"

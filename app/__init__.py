@@ -31,11 +31,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.auth.views import bp as auth_bp
     from app.core.views import bp as core_bp
     from app.orgs.views import bp as orgs_bp
+    from app.courses.views import bp as courses_bp
+    from app.training.views import bp as training_bp
 
     sessions.init_app(app)
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
+    app.register_blueprint(courses_bp)
+    app.register_blueprint(training_bp)
 
     from app import cli
 

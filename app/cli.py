@@ -6,6 +6,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from app.courses.cli import content_command
     from app.demo import seed_demo_command
 
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(content_command)

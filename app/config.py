@@ -80,5 +80,7 @@ def from_environment() -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "acompana@localhost"),
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
-        "LOGIN_THROTTLE": {"account_free": 5, "ip_free": 20, "window_minutes": 15, "max_delay_seconds": 900},
+        "LOGIN_THROTTLE": {
+            "account_free": 5, "ip_free": 20, "window_minutes": 15, "first_delay_seconds": 30, "max_delay_seconds": 900,
+        },
     }

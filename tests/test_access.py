@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import csrf_token
+from tests.courses_support import content_path, sync_fixture_pack  # noqa: F401  (fixture)
 
 VISITORS = ["anonymous", "trainee", "supervisor", "trainer", "admin", "other_admin"]
 
@@ -48,9 +49,35 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("auth.language", "POST"): PUBLIC,
 }
 
+# A course given to the world's cohort: its members and the organisation's admin read it; only trainees record progress.
+COURSE = {"anonymous": LOGIN, "trainee": OK, "supervisor": OK, "trainer": OK, "admin": OK, "other_admin": HIDE}
+ACCESS.update({
+    ("courses.my_courses", "GET"): SIGNED_IN,
+    ("courses.course", "GET"): COURSE,
+    ("courses.lesson", "GET"): COURSE,
+    ("courses.asset", "GET"): COURSE,
+    ("courses.mark_done", "POST"): {**COURSE, "supervisor": DENY, "trainer": DENY, "admin": DENY},
+})
+
+
+# Training days of the world's cohort: its trainers plan them; its trainers and supervisors take attendance.
+COHORT_STAFF = {"anonymous": LOGIN, "trainee": DENY, "supervisor": OK, "trainer": OK, "admin": OK, "other_admin": HIDE}
+COHORT_TRAINERS = {**COHORT_STAFF, "supervisor": DENY}
+ACCESS.update({
+    ("training.days", "GET"): COHORT_STAFF,
+    ("training.summary", "GET"): COHORT_STAFF,
+    ("training.attendance", "GET"): COHORT_STAFF,
+    ("training.attendance", "POST"): COHORT_STAFF,
+    ("training.day_new", "GET"): COHORT_TRAINERS,
+    ("training.day_new", "POST"): COHORT_TRAINERS,
+    ("training.day_edit", "GET"): COHORT_TRAINERS,
+    ("training.day_edit", "POST"): COHORT_TRAINERS,
+    ("training.my_attendance", "GET"): SIGNED_IN,
+})
+
 
 @pytest.fixture
-def world(org, make_org, make_user, make_cohort, assign_supervisor):
+def world(org, make_org, make_user, make_cohort, assign_supervisor, content_path):
     """One organisation with a person in each role and a cohort, plus another organisation's admin."""
     people = {
         "trainee": make_user("trainee"),
@@ -65,7 +92,26 @@ def world(org, make_org, make_user, make_cohort, assign_supervisor):
     site = org.sites[0]
     objects = {"user_id": people["trainee"].id, "cohort_id": cohort.id, "site_id": site.id,
                "assignment_id": assignment.id, "member_id": cohort.members[0].id}
+    from app.courses.services import give_course
+
+    give_course(cohort, sync_fixture_pack(), "es")
+    objects.update({"slug": "demo-course", "lesson_slug": "01-welcome", "filename": "diagram.png"})
+    objects["day_id"] = _training_day(cohort)
     return people, objects
+
+
+def _training_day(cohort) -> int:
+    """A training day held yesterday, so its attendance sheet is open."""
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.training.models import TrainingDay
+    from app.training.queries import local_today
+
+    day = TrainingDay(cohort_id=cohort.id, held_on=local_today() - timedelta(days=1), place="Clínica", topic="PM+")
+    db.session.add(day)
+    db.session.flush()
+    return day.id
 
 
 def _url(app, endpoint: str, objects: dict) -> str:

@@ -44,20 +44,29 @@ class LoginResult:
 
 
 def find_user(identifier: str) -> User | None:
-    """Look a person up by username or email, ignoring case and surrounding spaces."""
-    value = identifier.strip().lower()
+    """Look a person up by username or email, ignoring case and surrounding spaces.
+
+    Should two accounts match, the same one always wins: the exact username, then a
+    username differing only in case, then an email.
+    """
+    raw = identifier.strip()
+    value = raw.lower()
     if not value:
         return None
+    rank = sa.case((User.username == raw, 0), (sa.func.lower(User.username) == value, 1), else_=2)
     return db.session.scalar(
-        sa.select(User).where(sa.or_(sa.func.lower(User.username) == value, sa.func.lower(User.email) == value))
+        sa.select(User)
+        .where(sa.or_(sa.func.lower(User.username) == value, sa.func.lower(User.email) == value))
+        .order_by(rank, User.id)
+        .limit(1)
     )
 
 
 def authenticate(identifier: str, password: str, ip: str | None) -> LoginResult:
     """Check a login attempt against throttling and the password; every attempt is audited."""
-    keys = throttle.ThrottleKeys.for_login(identifier, ip)
-    wait = throttle.seconds_to_wait(keys)
     user = find_user(identifier)
+    keys = throttle.ThrottleKeys.for_login(identifier, ip, user.id if user else None)
+    wait = throttle.seconds_to_wait(keys)
     org_id = user.organisation_id if user else None
     if wait:
         audit.record("login.throttled", user, organisation_id=org_id, after={"identifier": identifier[:100], "wait": wait})
@@ -81,10 +90,19 @@ def set_password(user: User, new_password: str) -> None:
     db.session.flush()
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
+def change_password(user: User, current_password: str, new_password: str, ip: str | None = None) -> None:
+    """Change one's own password. The current password is throttled like a login, so a
+    session left open on a shared phone cannot be used to guess it."""
+    keys = throttle.ThrottleKeys.for_login(user.username, ip, user.id, scope="password")
+    wait = throttle.seconds_to_wait(keys)
+    if wait:
+        raise ThrottledError(wait)
     if not verify_password(user.password_hash, current_password):
+        throttle.register_failure(keys)
+        audit.record("password.change_failed", user, actor_id=user.id)
         raise AccountError("current_password")
     set_password(user, new_password)
+    throttle.register_success(keys)
     end_user_sessions(user, except_current=True)
     audit.record("password.changed", user, actor_id=user.id)
 
@@ -117,13 +135,30 @@ def issue_reset_code(target: User, actor: User | None) -> str:
     return code
 
 
-def redeem_reset_code(identifier: str, code: str, new_password: str, ip: str | None) -> User:
-    """Set a new password with a reset code. Throttled like logins; the code works once."""
-    keys = throttle.ThrottleKeys.for_login("reset:" + identifier, ip)
+def request_reset_by_email(identifier: str, ip: str | None) -> tuple[User | None, str | None]:
+    """A reset code for an account that has an email address: (user, code), or (None, None).
+
+    Every request counts against a throttle, so nobody can flood a mailbox or keep
+    invalidating the code its owner is about to type.
+    """
+    user = find_user(identifier)
+    keys = throttle.ThrottleKeys.for_login(identifier, ip, user.id if user else None, scope="forgot")
     wait = throttle.seconds_to_wait(keys)
     if wait:
         raise ThrottledError(wait)
+    throttle.register_failure(keys)
+    if user is None or not user.email or not user.is_active:
+        return None, None
+    return user, issue_reset_code(user, actor=None)
+
+
+def redeem_reset_code(identifier: str, code: str, new_password: str, ip: str | None) -> User:
+    """Set a new password with a reset code. Throttled like logins; the code works once."""
     user = find_user(identifier)
+    keys = throttle.ThrottleKeys.for_login(identifier, ip, user.id if user else None, scope="reset")
+    wait = throttle.seconds_to_wait(keys)
+    if wait:
+        raise ThrottledError(wait)
     now = utcnow()
     record = None
     if user is not None:

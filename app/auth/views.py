@@ -1,6 +1,8 @@
 """Sign in and out, reset codes, the user's own account and language."""
 from __future__ import annotations
 
+import smtplib
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
@@ -80,18 +82,22 @@ def reset():
 def forgot():
     form = ForgotForm()
     if mail_configured() and form.validate_on_submit():
-        user = services.find_user(form.username.data)
-        code = None
-        if user is not None and user.email and user.is_active:
-            code = services.issue_reset_code(user, actor=None)
+        try:
+            user, code = services.request_reset_by_email(form.username.data, request.remote_addr)
+        except services.ThrottledError as error:
+            flash(_("Too many attempts. Wait %(seconds)d seconds and try again.", seconds=error.seconds), "error")
+            return render_template("auth/forgot.html", form=form, mail=True), 429
         db.session.commit()
-        if code:
-            send_mail(
-                user.email,
-                _("Your Acompaña password reset code"),
-                _("Your reset code is %(code)s. It works once, for 24 hours. Enter it at %(url)s",
-                  code=code, url=current_app.config["BASE_URL"] + url_for("auth.reset")),
-            )
+        if user is not None and code:
+            try:
+                send_mail(
+                    user.email,
+                    _("Your Acompaña password reset code"),
+                    _("Your reset code is %(code)s. It works once, for 24 hours. Enter it at %(url)s",
+                      code=code, url=current_app.config["BASE_URL"] + url_for("auth.reset")),
+                )
+            except (OSError, smtplib.SMTPException) as error:  # same answer either way: no account probing
+                current_app.logger.error("reset code mail to user %s failed: %s", user.id, error)
         flash(_("If this account has an email address, we have sent a reset code to it."), "info")
         return redirect(url_for("auth.reset"))
     return render_template("auth/forgot.html", form=form, mail=mail_configured())
@@ -106,13 +112,16 @@ def account():
     status = 200
     if form.validate_on_submit():
         try:
-            services.change_password(user, form.current.data, form.password.data)
+            services.change_password(user, form.current.data, form.password.data, request.remote_addr)
+        except services.ThrottledError as error:
+            flash(_("Too many attempts. Wait %(seconds)d seconds and try again.", seconds=error.seconds), "error")
+            status = 429
         except services.PasswordPolicyError as error:
             db.session.rollback()
             form.password.errors = list(error.problems)
             status = 422
         except services.AccountError:
-            db.session.rollback()
+            db.session.commit()  # keep the counted failure
             form.current.errors = [_("The current password is not correct.")]
             status = 422
         else:

@@ -153,6 +153,87 @@ def can_manage_cohort(user: Any, cohort: Cohort) -> bool:
     return has_role(user, Role.TRAINER, cohort.organisation_id) and CohortRole.TRAINER in cohort_roles(user, cohort)
 
 
+# -- courses ---------------------------------------------------------------------------------
+
+def _course_cohort_roles(user: Any, course: Any) -> set[CohortRole]:
+    """The user's roles in cohorts of their own organisation that were given this course.
+
+    A cohort role counts only while the user also holds the matching organisation role.
+    """
+    if not _is_user(user):
+        return set()
+    from app.courses.models import CohortCourse
+
+    rows = db.session.scalars(
+        sa.select(CohortMember.role).distinct()
+        .join(Cohort, Cohort.id == CohortMember.cohort_id)
+        .join(CohortCourse, CohortCourse.cohort_id == Cohort.id)
+        .where(CohortCourse.course_id == course.id, CohortMember.user_id == user.id,
+               Cohort.organisation_id == user.organisation_id)
+    )
+    held = user.roles_in(user.organisation_id)
+    return {role for role in rows if Role(role.value) in held}
+
+
+def _course_used_in(course: Any, organisation_id: int) -> bool:
+    from app.courses.models import CohortCourse
+
+    found = db.session.scalar(
+        sa.select(CohortCourse.id).join(Cohort, Cohort.id == CohortCourse.cohort_id)
+        .where(CohortCourse.course_id == course.id, Cohort.organisation_id == organisation_id).limit(1)
+    )
+    return found is not None
+
+
+def is_course_open(course: Any) -> bool:
+    """Published and not archived: learners may see it."""
+    return bool(course.is_published) and course.archived_at is None
+
+
+def can_study_course(user: Any, course: Any) -> bool:
+    """A trainee of a cohort given this course: reads it and records progress."""
+    return is_course_open(course) and CohortRole.TRAINEE in _course_cohort_roles(user, course)
+
+
+def can_view_course(user: Any, course: Any) -> bool:
+    """Its learners, the trainers and supervisors of their cohorts, and the admins of an organisation using it."""
+    if not _is_user(user):
+        return False
+    if course.organisation_id is not None and is_staff(user, course.organisation_id):
+        return True
+    roles = _course_cohort_roles(user, course)
+    if roles & {CohortRole.TRAINER, CohortRole.SUPERVISOR}:
+        return True
+    if CohortRole.TRAINEE in roles and is_course_open(course):
+        return True
+    return is_admin(user, user.organisation_id) and _course_used_in(course, user.organisation_id)
+
+
+# -- training days and attendance -----------------------------------------------------------
+
+def can_know_cohort(user: Any, cohort: Cohort) -> bool:
+    """May learn the cohort exists: its members and the organisation's staff. Others get 404, not 403."""
+    if not is_same_organisation(user, cohort):
+        return False
+    staff_roles = {Role.ADMIN, Role.TRAINER, Role.SUPERVISOR}
+    return bool(user.roles_in(cohort.organisation_id) & staff_roles) or bool(cohort_roles(user, cohort))
+
+
+def can_manage_training_days(user: Any, cohort: Cohort) -> bool:
+    """Plan the cohort's training days: whoever manages the cohort."""
+    return can_manage_cohort(user, cohort)
+
+
+def can_take_attendance(user: Any, cohort: Cohort) -> bool:
+    """The organisation's admins, and the trainers and supervisors of this cohort."""
+    return can_view_cohort(user, cohort)
+
+
+def can_view_training_days(user: Any, cohort: Cohort) -> bool:
+    """The days, their counts and the cohort's attendance summary: the same staff who take attendance."""
+    return can_take_attendance(user, cohort)
+
+
 # -- view helpers ----------------------------------------------------------------------------
 
 def authorize(allowed: bool) -> None:

@@ -37,6 +37,8 @@ def navigation() -> list[tuple[str, str, str]]:
         items.append(("orgs.users", _l("Users"), url_for("orgs.users")))
         items.append(("orgs.sites", _l("Sites"), url_for("orgs.sites")))
         items.append(("orgs.audit", _l("Audit log"), url_for("orgs.audit")))
+    if Role.TRAINEE in roles:
+        items.append(("courses.my_courses", _l("My courses"), url_for("courses.my_courses")))
     return items
 
 

@@ -1,7 +1,7 @@
 """Demo data: a living programme a newcomer sees after `make run`. Idempotent."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 import click
 import sqlalchemy as sa
@@ -93,8 +93,71 @@ def seed_demo() -> dict[str, str]:
         _get_or_create(CohortMember, cohort_id=cohort.id, user_id=learner.id, role=CohortRole.TRAINEE)
         _get_or_create(SupervisorAssignment, {"organisation_id": org.id}, supervisor_id=staff["supervisor"].id,
                        trainee_id=learner.id, cohort_id=cohort.id)
+    _give_demo_course(cohort, learners)
+    _seed_training_days(cohort, staff["trainer"], learners)
     db.session.flush()
     return {username: DEMO_PASSWORD for username in staff}
+
+
+DEMO_PROGRESS = [2, 0, 5, None]  # lessons done per trainee, in turn; None = all
+
+
+def _give_demo_course(cohort: Cohort, learners: list[User]) -> None:
+    """Once `flask content sync` has loaded PM+, give it to the cohort in Spanish with varied progress."""
+    from app.courses.models import Course
+    from app.courses.queries import visible_lessons
+    from app.courses.services import give_course, mark_lesson_done
+
+    course = db.session.scalar(sa.select(Course).where(Course.slug == "pm-plus"))
+    if course is None or "es" not in course.languages:
+        return
+    give_course(cohort, course, "es")
+    lessons = visible_lessons(course)
+    for index, learner in enumerate(learners):
+        done = DEMO_PROGRESS[index % len(DEMO_PROGRESS)]
+        for lesson in lessons[:done]:
+            mark_lesson_done(learner, lesson)
+
+
+DEMO_DAYS = [
+    # days from today, topic, place
+    (-21, "Helping skills and role plays", "Clínica Laguna del Cofre"),
+    (-14, "Managing Stress and Managing Problems", "Clínica Laguna del Cofre"),
+    (-7, "Get Going Keep Doing and Social Support", "Clínica Reforma"),
+    (7, "Staying Well, practicum planning", "Clínica Laguna del Cofre"),
+]
+DEMO_NOT_PRESENT = {
+    # (day index, learner index): status and note; everyone else was present
+    (0, 3): ("absent", None),
+    (1, 5): ("excused", "Turno en la clínica"),
+    (1, 8): ("absent", None),
+    (2, 3): ("excused", "Enfermedad de un hijo"),
+    (2, 11): ("absent", "Sin transporte"),
+}
+
+
+def _seed_training_days(cohort: Cohort, trainer: User, learners: list[User]) -> None:
+    """Four face-to-face days (three held, one upcoming) with attendance taken on the held ones."""
+    from datetime import timedelta
+
+    from app.training.models import AttendanceStatus, TrainingDay
+    from app.training.queries import local_today
+    from app.training.services import DayData, Mark, create_training_day, record_attendance
+
+    today = local_today()
+    for index, (offset, topic, place) in enumerate(DEMO_DAYS):
+        if db.session.scalar(sa.select(TrainingDay.id).where(TrainingDay.cohort_id == cohort.id,
+                                                             TrainingDay.topic == topic)) is not None:
+            continue
+        held_on = today + timedelta(days=offset)
+        day = create_training_day(cohort, DayData(held_on=held_on, place=place, topic=topic,
+                                                  starts_at=time(9, 0), facilitator_id=trainer.id), trainer)
+        if held_on <= today:
+            marks = {}
+            for number, learner in enumerate(learners):
+                status, note = DEMO_NOT_PRESENT.get((index, number), ("present", None))
+                marks[learner.id] = Mark(AttendanceStatus(status), note)
+            record_attendance(day, marks, trainer, today=today)
 
 
 @click.command("seed-demo")

@@ -1,11 +1,13 @@
 """Organisation forms: they check shape (required, length, format); the services check the rules."""
 from __future__ import annotations
 
+from typing import Any, Iterable
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.fields import DateField, SearchField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.i18n import _l
@@ -28,6 +30,13 @@ COHORT_STATUS_LABELS = {
     CohortStatus.COMPLETED: _l("Completed"),
     CohortStatus.ARCHIVED: _l("Archived"),
 }
+
+
+def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """Select options from (value, label) pairs (WTForms 3.3 deprecates plain tuples)."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
 LANGUAGE_CHOICES = [("es", "Español"), ("en", "English")]
 USERNAME_PATTERN = r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{1,63}\s*$"
 EMAIL_PATTERN = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
@@ -39,6 +48,18 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class ChooseAtLeastOne:
+    """Like DataRequired for a checkbox group, without putting `required` on every box (the browser
+    would then insist on all of them)."""
+
+    def __init__(self, message: Any):
+        self.message = message
+
+    def __call__(self, form: FlaskForm, field: SelectMultipleField) -> None:
+        if not field.data:
+            raise StopValidation(self.message)
 
 
 def _strip(value: str | None) -> str | None:
@@ -68,10 +89,10 @@ class UserForm(FlaskForm):
         render_kw={"type": "tel", "autocomplete": "off"},
     )
     site_id = SelectField(_l("Site"), coerce=int, default=0)
-    preferred_language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="es")
+    preferred_language = SelectField(_l("Language"), choices=options(LANGUAGE_CHOICES), default="es")
     roles = MultiCheckboxField(
         _l("Roles"),
-        choices=[(role.value, label) for role, label in ROLE_LABELS.items()],
+        choices=options((role.value, label) for role, label in ROLE_LABELS.items()),
         description=_l("A person may hold several roles."),
     )
 
@@ -91,11 +112,11 @@ class UserFilterForm(FlaskForm):
 
     q = SearchField(_l("Search"), validators=[Optional(), Length(max=100)],
                     description=_l("Name, username or email"))
-    role = SelectField(_l("Role"), choices=[("", _l("All roles"))] + [(r.value, label) for r, label in ROLE_LABELS.items()],
+    role = SelectField(_l("Role"), choices=options([("", _l("All roles"))] + [(r.value, label) for r, label in ROLE_LABELS.items()]),
                        validators=[Optional()])
     site = SelectField(_l("Site"), coerce=int, default=0, validators=[Optional()])
-    status = SelectField(_l("Status"), choices=[("", _l("Active and deactivated")), ("active", _l("Active")),
-                                                ("inactive", _l("Deactivated"))], validators=[Optional()])
+    status = SelectField(_l("Status"), choices=options([("", _l("Active and deactivated")), ("active", _l("Active")),
+                                                        ("inactive", _l("Deactivated"))]), validators=[Optional()])
 
 
 class ResetCodeForm(FlaskForm):
@@ -125,18 +146,18 @@ class CohortForm(FlaskForm):
     site_id = SelectField(_l("Site"), coerce=int, default=0)
     starts_on = DateField(_l("Start date (optional)"), validators=[Optional()])
     ends_on = DateField(_l("End date (optional)"), validators=[Optional()])
-    status = SelectField(_l("Status"), choices=[(s.value, label) for s, label in COHORT_STATUS_LABELS.items()],
+    status = SelectField(_l("Status"), choices=options((s.value, label) for s, label in COHORT_STATUS_LABELS.items()),
                          default=CohortStatus.PLANNED.value)
 
 
 class AddMembersForm(FlaskForm):
-    user_ids = MultiCheckboxField(_l("People"), coerce=int, validators=[DataRequired(message=_l("Choose at least one person."))])
+    user_ids = MultiCheckboxField(_l("People"), coerce=int, validators=[ChooseAtLeastOne(_l("Choose at least one person."))])
 
 
 class AssignSupervisorForm(FlaskForm):
     supervisor_id = SelectField(_l("Supervisor"), coerce=int)
     trainee_ids = MultiCheckboxField(_l("Trainees"), coerce=int,
-                                     validators=[DataRequired(message=_l("Choose at least one trainee."))])
+                                     validators=[ChooseAtLeastOne(_l("Choose at least one trainee."))])
 
 
 class AuditFilterForm(FlaskForm):

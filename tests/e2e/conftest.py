@@ -35,6 +35,14 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.journey_failed = report.failed
+    return report
+
+
 @pytest.fixture
 def db_session():
     """The browser tests talk to a real server; the unit tests' rolled-back transaction does not apply."""
@@ -86,15 +94,13 @@ def context(browser, base_url, viewport):
 
 
 @pytest.fixture
-def watch(context, base_url, viewport) -> PageWatch:
+def watch(request, live_server, context, base_url, viewport) -> PageWatch:
     """The page a journey drives, watched from the start; call watch.check() on each page it lands on."""
     page = context.new_page()
     watcher = PageWatch(page, base_url, phone=viewport == "phone")
     yield watcher
-    watcher.assert_clean()
-    watcher.assert_all_pages_checked()
-
-
-@pytest.fixture
-def page(watch):
-    return watch.page
+    if getattr(request.node, "journey_failed", True):
+        print(f"--- server log (last lines) ---\n{live_server.log()}")
+    else:
+        watcher.assert_clean()
+        watcher.assert_all_pages_checked()

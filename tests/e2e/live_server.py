@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +34,8 @@ def flask_command(args: list[str], env: dict[str, str]) -> None:
     result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
-        raise RuntimeError(f"flask {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        output = (result.stdout + "\n" + result.stderr).strip()
+        raise RuntimeError(f"flask {' '.join(args)} failed ({result.returncode}):\n...{output[-3000:]}")
 
 
 def prepare_demo_database(instance: Path, database_url: str | None = None) -> dict[str, str]:
@@ -45,6 +47,13 @@ def prepare_demo_database(instance: Path, database_url: str | None = None) -> di
     return env
 
 
+@lru_cache(maxsize=1)
+def gunicorn_extra_args() -> tuple[str, ...]:
+    """Newer gunicorns open a control socket at one fixed path; several servers at once must not share it."""
+    help_text = subprocess.run([str(BIN / "gunicorn"), "--help"], capture_output=True, text=True).stdout
+    return ("--no-control-socket",) if "--no-control-socket" in help_text else ()
+
+
 @dataclass
 class Server:
     """A gunicorn process serving one WSGI app on a local port; stop() ends it and its workers."""
@@ -53,6 +62,7 @@ class Server:
     env: dict[str, str]
     log_path: Path
     workers: int = 2
+    ready_path: str = "/healthz"
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
@@ -60,12 +70,12 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, ready_path: str = "/healthz", timeout: float = 30.0) -> "Server":
+    def start(self, timeout: float = 30.0) -> "Server":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", str(self.workers), "--worker-class", "sync",
-             "--bind", f"127.0.0.1:{self.port}", "--error-logfile", "-", self.app],
+             "--bind", f"127.0.0.1:{self.port}", "--error-logfile", "-", *gunicorn_extra_args(), self.app],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
@@ -74,14 +84,14 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn {self.app} exited ({self.process.returncode}):\n{self.log()}")
             try:
-                with urllib.request.urlopen(self.url + ready_path, timeout=2) as response:
+                with urllib.request.urlopen(self.url + self.ready_path, timeout=2) as response:
                     if response.status == 200:
                         return self
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"gunicorn {self.app} did not answer {ready_path} within {timeout:.0f}s:\n{self.log()}")
+        raise RuntimeError(f"gunicorn {self.app} did not answer {self.ready_path} within {timeout:.0f}s:\n{self.log()}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -1,0 +1,1 @@
+"""Courses: content packs loaded from files, lessons, cohorts' courses and learners' progress."""

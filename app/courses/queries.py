@@ -1,0 +1,198 @@
+"""Read-only questions about courses: outlines, progress, where to resume. No writes (GET is safe)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.auth.models import User
+from app.courses.models import CohortCourse, Course, CourseModule, Lesson, LessonContent, LessonProgress
+from app.extensions import db
+from app.orgs.models import Cohort, CohortMember, CohortRole
+
+
+@dataclass
+class OutlineLesson:
+    lesson: Lesson
+    title: str
+    is_done: bool
+
+
+@dataclass
+class OutlineModule:
+    module: CourseModule
+    title: str
+    lessons: list[OutlineLesson] = field(default_factory=list)
+
+
+@dataclass
+class CourseProgress:
+    course: Course
+    language: str
+    modules: list[OutlineModule]
+    done: int
+    total: int
+    resume: Lesson | None
+
+    @property
+    def is_complete(self) -> bool:
+        return self.total > 0 and self.done == self.total
+
+
+@dataclass
+class LessonPage:
+    course: Course
+    lesson: Lesson
+    content: LessonContent
+    previous: OutlineLesson | None
+    next: OutlineLesson | None
+    is_done: bool
+    position: int
+    total: int
+
+
+def visible_lessons(course: Course) -> list[Lesson]:
+    """The course's lessons in reading order, without those removed from the pack."""
+    return list(
+        db.session.scalars(
+            sa.select(Lesson)
+            .join(CourseModule, CourseModule.id == Lesson.module_id)
+            .where(Lesson.course_id == course.id, Lesson.is_hidden.is_(False), CourseModule.is_hidden.is_(False))
+            .order_by(CourseModule.position, Lesson.position)
+        )
+    )
+
+
+def completions(user: User, lessons: list[Lesson]) -> dict[int, datetime]:
+    if not lessons:
+        return {}
+    rows = db.session.execute(
+        sa.select(LessonProgress.lesson_id, LessonProgress.completed_at).where(
+            LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_([x.id for x in lessons])
+        )
+    )
+    return {lesson_id: completed_at for lesson_id, completed_at in rows}
+
+
+def resume_lesson(lessons: list[Lesson], done: dict[int, datetime]) -> Lesson | None:
+    """The first lesson not done after the one finished last; else the first not done; None when all are done."""
+    remaining = [x for x in lessons if x.id not in done]
+    if not remaining:
+        return None
+    if done:
+        latest = max(done, key=lambda lesson_id: done[lesson_id])
+        order = [x.id for x in lessons]
+        if latest in order:
+            after = order.index(latest)
+            return next((x for x in lessons[after + 1:] if x.id not in done), remaining[0])
+    return remaining[0]
+
+
+def study_language(user: User, course: Course) -> str | None:
+    """The language the user's cohort was given this course in, if they learn it."""
+    return db.session.scalar(
+        sa.select(CohortCourse.language)
+        .join(Cohort, Cohort.id == CohortCourse.cohort_id)
+        .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+        .where(CohortCourse.course_id == course.id, CohortMember.user_id == user.id,
+               CohortMember.role == CohortRole.TRAINEE, Cohort.organisation_id == user.organisation_id)
+        .order_by(CohortCourse.id)
+        .limit(1)
+    )
+
+
+def course_language(user: User, course: Course, locale: str) -> str:
+    """Learners read their cohort's language; others the interface language if the course has it."""
+    language = study_language(user, course)
+    if language in course.languages:
+        return language
+    if locale in course.languages:
+        return locale
+    return course.languages[0] if course.languages else locale
+
+
+def _titles(lessons: list[Lesson], language: str) -> dict[int, str]:
+    titles: dict[int, str] = {}
+    if not lessons:
+        return titles
+    rows = db.session.execute(
+        sa.select(LessonContent.lesson_id, LessonContent.language, LessonContent.title)
+        .where(LessonContent.lesson_id.in_([x.id for x in lessons]))
+    )
+    for lesson_id, content_language, title in rows:
+        if content_language == language or lesson_id not in titles:
+            titles[lesson_id] = title
+    return titles
+
+
+def course_progress(user: User, course: Course, language: str) -> CourseProgress:
+    lessons = visible_lessons(course)
+    done = completions(user, lessons)
+    titles = _titles(lessons, language)
+    modules: list[OutlineModule] = []
+    for lesson in lessons:
+        if not modules or modules[-1].module.id != lesson.module_id:
+            modules.append(OutlineModule(lesson.module, lesson.module.title_in(language)))
+        modules[-1].lessons.append(OutlineLesson(lesson, titles.get(lesson.id, lesson.slug), lesson.id in done))
+    return CourseProgress(course, language, modules, done=len(done), total=len(lessons),
+                          resume=resume_lesson(lessons, done))
+
+
+def my_courses(user: User) -> list[CourseProgress]:
+    """Courses given to the user's cohorts (as a trainee), in the cohort's language, with progress."""
+    given = db.session.execute(
+        sa.select(Course, CohortCourse.language)
+        .join(CohortCourse, CohortCourse.course_id == Course.id)
+        .join(Cohort, Cohort.id == CohortCourse.cohort_id)
+        .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+        .where(CohortMember.user_id == user.id, CohortMember.role == CohortRole.TRAINEE,
+               Cohort.organisation_id == user.organisation_id,
+               Course.is_published.is_(True), Course.archived_at.is_(None))
+        .order_by(CohortCourse.id)
+    ).all()
+    seen: set[int] = set()
+    result = []
+    for course, language in given:
+        if course.id not in seen:
+            seen.add(course.id)
+            result.append(course_progress(user, course, language))
+    return result
+
+
+def lesson_page(user: User, course: Course, lesson_slug: str, language: str) -> LessonPage | None:
+    lessons = visible_lessons(course)
+    index = next((i for i, x in enumerate(lessons) if x.slug == lesson_slug), None)
+    if index is None:
+        return None
+    lesson = lessons[index]
+    contents = {c.language: c for c in lesson.contents}
+    content = contents.get(language) or next((contents[x] for x in course.languages if x in contents), None)
+    if content is None:
+        return None
+    previous = lessons[index - 1] if index else None
+    following = lessons[index + 1] if index + 1 < len(lessons) else None
+    titles = _titles([x for x in (previous, following) if x is not None], content.language)
+
+    def outline(other: Lesson | None) -> OutlineLesson | None:
+        return None if other is None else OutlineLesson(other, titles.get(other.id, other.slug), False)
+
+    return LessonPage(course=course, lesson=lesson, content=content, previous=outline(previous),
+                      next=outline(following), is_done=bool(completions(user, [lesson])),
+                      position=index + 1, total=len(lessons))
+
+
+def visible_lesson(course: Course, lesson_slug: str) -> Lesson | None:
+    return db.session.scalar(
+        sa.select(Lesson)
+        .join(CourseModule, CourseModule.id == Lesson.module_id)
+        .where(Lesson.course_id == course.id, Lesson.slug == lesson_slug,
+               Lesson.is_hidden.is_(False), CourseModule.is_hidden.is_(False))
+    )
+
+
+def next_lesson(course: Course, lesson: Lesson) -> Lesson | None:
+    lessons = visible_lessons(course)
+    ids = [x.id for x in lessons]
+    index = ids.index(lesson.id) if lesson.id in ids else len(ids)
+    return lessons[index + 1] if index + 1 < len(lessons) else None

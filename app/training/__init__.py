@@ -1,0 +1,1 @@
+"""Face-to-face training days of a cohort and the attendance taken on them."""
