@@ -70,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="acompana-bench-"))
     started = time.time()
+    load_before = os.getloadavg()
+    if load_before[0] > (os.cpu_count() or 1) / 2:
+        print(f"Warning: the machine is already busy (load average {load_before[0]:.1f} on {os.cpu_count()} CPUs); "
+              "the figures will be low and noisy.", file=sys.stderr)
     print(f"Load: {args.connections} connections, {args.seconds:g} s per page, client {client}; "
           f"gunicorn with 2 sync workers for every app. Work dir: {workdir}")
     try:
@@ -104,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "took_seconds": round(time.time() - started, 1),
         "commit": harness.git_commit(),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "load_average_before": [round(x, 2) for x in load_before],
+                    "load_average_after": [round(x, 2) for x in os.getloadavg()]},
         "settings": {"seconds": args.seconds, "connections": args.connections, "client": client,
                      "gunicorn": "2 sync workers", "postgresql": bool(args.database_url)},
         "results": [r.as_dict() for r in results],

@@ -103,12 +103,16 @@ def test_admin_imports_users_from_csv_and_creates_cohort(watch, viewport, tmp_pa
 
     # Add the imported trainees to it.
     boxes = [page.get_by_role("checkbox", name=re.compile(rf"\({re.escape(row['usuario'])}\)")) for row in good]
+    if not boxes[0].is_visible():
+        page.get_by_text(_("Add trainees"), exact=True).click()
     for box in boxes:
         box.check()
     form = page.locator("form").filter(has=boxes[0])
-    form.get_by_role("button").click()
+    form.get_by_role("button", name=_("Add the chosen people")).click()
     expect(page.get_by_role("status")).to_contain_text(_("%(n)d people added to the cohort.", n=len(good)))
-    main = page.get_by_role("main")
+    trainees = page.get_by_role("region", name=f"{_('Trainees')} ({len(good)})")
+    expect(trainees).to_be_visible()
     for row in good:
-        expect(main).to_contain_text(row["nombre completo"])
+        expect(trainees.get_by_role("row").filter(has_text=row["nombre completo"])).to_contain_text(row["usuario"])
+    expect(trainees).not_to_contain_text(bad[0]["nombre completo"])
     watch.check()
