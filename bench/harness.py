@@ -19,7 +19,9 @@ import urllib.parse
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tests.e2e.live_server import ROOT, Server, free_port, instance_env, prepare_demo_database  # noqa: F401
+from tests.e2e.live_server import ROOT, Server, instance_env, prepare_demo_database
+
+__all__ = ["ROOT", "Result", "Server", "Target", "instance_env", "measure", "prepare_demo_database", "sign_in", "table"]
 
 BENCH = Path(__file__).resolve().parent
 LUA_REPORT = BENCH / "wrk_report.lua"
