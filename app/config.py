@@ -61,6 +61,9 @@ def from_environment() -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "BASE_URL": base_url,
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Reverse proxies in front of the app (nginx, Caddy): their X-Forwarded-For gives the
+        # client's address, which login throttling and the audit log need. 0 = trust no header.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", 0)),
         "SESSION_IDLE_TIMEOUT": _minutes("SESSION_IDLE_MINUTES", 30),
         "SESSION_ABSOLUTE_TIMEOUT": _minutes("SESSION_ABSOLUTE_MINUTES", 12 * 60),
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),

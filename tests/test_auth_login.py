@@ -252,3 +252,34 @@ def test_one_address_spraying_many_accounts_is_slowed_but_others_are_not(app, cl
     elsewhere = app.test_client()
     elsewhere.environ_base.update(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="198.51.100.8")
     assert sign_in(elsewhere, people[3].username).status_code == 302
+
+
+# -- behind a reverse proxy ----------------------------------------------------------------
+
+@pytest.mark.parametrize("trusted, expected_ip", [("0", "127.0.0.1"), ("1", "198.51.100.23")])
+def test_client_address_comes_from_the_proxy_only_when_configured(tmp_path, monkeypatch, trusted, expected_ip):
+    """Behind nginx every request comes from 127.0.0.1: one attacker must not throttle everyone.
+    Without a configured proxy the header is ignored, so nobody can pick their own address."""
+    from app import create_app
+    from app.extensions import db
+
+    url = f"sqlite:///{tmp_path / 'proxied.db'}"
+    monkeypatch.setenv("TRUSTED_PROXIES", trusted)
+    proxied = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    with proxied.app_context():
+        db.create_all()
+    client = proxied.test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.23"
+    assert sign_in(client, "ghost.user", WRONG).status_code == 401
+    with proxied.app_context():
+        db.engine.dispose()
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            ips = list(conn.scalars(sa.select(AuditEvent.ip).where(AuditEvent.action == "login.failure")))
+            keys = set(conn.scalars(sa.select(LoginThrottle.key)))
+    finally:
+        engine.dispose()
+    assert ips == [expected_ip]
+    assert keys == {"account:ghost.user", f"ip:{expected_ip}"}

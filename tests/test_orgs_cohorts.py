@@ -149,7 +149,7 @@ def test_supervisor_sees_their_cohort_read_only(client, login, make_user, make_c
 def test_add_several_trainees_at_once(client, login, trainer, make_user, make_cohort, db_session):
     cohort = make_cohort(members={"trainer": [trainer]})
     people = [make_user("trainee", full_name=f"Aprendiz {n}") for n in range(3)]
-    supervisor_only = make_user("supervisor", full_name="Solo Supervisora")
+    make_user("supervisor", full_name="Solo Supervisora")
     login(trainer)
     page = text(client.get(f"/cohorts/{cohort.id}"))
     add_trainees = page[page.index('id="add-trainee"'):]

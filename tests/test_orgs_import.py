@@ -252,3 +252,21 @@ def test_imported_batch_page_lists_outcomes_without_codes(client, login, admin):
     assert "rosa.vazquez" in page and "Created" in page and not CODE.search(page)
     assert "Reset codes are shown only once" in page
     assert "3 accounts created" in text(client.get("/admin/users/import"))
+
+
+def test_stale_previews_lose_their_personal_data(admin, db_session, org):
+    from datetime import timedelta
+
+    from app.core.db import utcnow
+    from app.orgs import importing
+    from app.orgs.models import ImportStatus, UserImport
+
+    rows = [{"row": 2, "raw": {"username": "rosa.v", "full_name": "Rosa", "phone": "967 123 4567"}}]
+    old = UserImport(organisation_id=org.id, created_by_id=admin.id, filename="old.csv", rows=rows, ignored_columns=[],
+                     created_at=utcnow() - timedelta(days=8))
+    fresh = UserImport(organisation_id=org.id, created_by_id=admin.id, filename="new.csv", rows=rows, ignored_columns=[])
+    db_session.add_all([old, fresh])
+    db_session.flush()
+    assert importing.discard_stale_imports() == 1
+    assert old.status == ImportStatus.DISCARDED and old.rows == []
+    assert fresh.status == ImportStatus.PREVIEWED and fresh.rows == rows

@@ -1,9 +1,9 @@
 """Login throttling with exponential backoff, kept in the database so it holds across workers.
 
 Backoff (not lock-out): once the free failures are used up every attempt waits, and each
-further failure doubles the wait (capped); the counter resets when the window passes. An attacker can slow an account
-down but never lock its owner out for long; the IP key slows down one source that sprays
-many accounts.
+further failure doubles the wait (capped); the counter resets when the window passes. An
+attacker can slow an account down but never lock its owner out for long; the IP key slows
+down one source that sprays many accounts.
 """
 from __future__ import annotations
 

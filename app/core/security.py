@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
     [
@@ -31,6 +32,11 @@ def add_security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        # Behind a proxy every request comes from the proxy: without this, one source's failed
+        # logins would throttle everybody, and the audit log would record only the proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
     app.after_request(add_security_headers)
     if app.config.get("SESSION_COOKIE_SECURE"):
         @app.after_request

@@ -11,6 +11,7 @@ import re
 import unicodedata
 import warnings
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
@@ -438,3 +439,13 @@ def discard_import(batch: UserImport) -> None:
     batch.rows = []
     audit.record("users.import_discarded", batch, after={"filename": batch.filename})
     db.session.flush()
+
+
+def discard_stale_imports(max_age: timedelta = timedelta(days=7)) -> int:
+    """Drop the personal data of previews nobody confirmed; meant for a periodic command."""
+    cutoff = utcnow() - max_age
+    stale = db.session.scalars(sa.select(UserImport).where(UserImport.status == ImportStatus.PREVIEWED,
+                                                           UserImport.created_at < cutoff)).all()
+    for batch in stale:
+        discard_import(batch)
+    return len(stale)

@@ -252,6 +252,10 @@ def user_relations(user: User) -> UserRelations:
     return UserRelations([(c, r) for c, r in cohorts], list(supervisors), list(supervisees), list(events))
 
 
+def all_sites(organisation_id: int) -> list[Site]:
+    return list(db.session.scalars(sa.select(Site).where(Site.organisation_id == organisation_id).order_by(Site.name)))
+
+
 def active_sites(organisation_id: int, include_id: int | None = None) -> list[Site]:
     """Sites that may be chosen in a form (plus the one already chosen, even if now inactive)."""
     cond = Site.is_active.is_(True)

@@ -112,6 +112,11 @@ def _page() -> int:
     return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
+def _filter_value(field: Any, empty: Any) -> Any:
+    """A GET filter's value, or `empty` when it is missing or not one of the choices."""
+    return empty if field.errors or not field.data else field.data
+
+
 # -- users -----------------------------------------------------------------------------------
 
 @bp.route("/admin/users")
@@ -120,12 +125,10 @@ def users():
     authorize(can_manage_users(current_user, current_user.organisation_id))
     form = UserFilterForm(formdata=request.args)
     form.site.choices = options([(0, _("All sites"))] + [
-        (s.id, s.name) for s in db.session.scalars(sa.select(Site).where(
-            Site.organisation_id == current_user.organisation_id).order_by(Site.name))])
+        (s.id, s.name) for s in services.all_sites(current_user.organisation_id)])
     form.validate()
-    value = lambda f, empty: empty if f.errors or not f.data else f.data  # noqa: E731
-    filters = services.UserFilters(q=value(form.q, ""), role=value(form.role, ""), site_id=value(form.site, 0),
-                                   status=value(form.status, ""))
+    filters = services.UserFilters(q=_filter_value(form.q, ""), role=_filter_value(form.role, ""),
+                                   site_id=_filter_value(form.site, 0), status=_filter_value(form.status, ""))
     pagination = services.search_users(current_user.organisation_id, filters, _page())
     return render_template("orgs/users.html", form=form, pagination=pagination, filtered=filters != services.UserFilters())
 
@@ -354,8 +357,7 @@ def audit():
     form = AuditFilterForm(formdata=request.args)
     form.action.choices = options([("", _("All actions"))] + [(a, a) for a in services.audit_actions(org_id)])
     form.validate()
-    action = "" if form.action.errors else form.action.data or ""
-    actor = "" if form.actor.errors else form.actor.data or ""
+    action, actor = _filter_value(form.action, ""), _filter_value(form.actor, "")
     pagination = services.audit_page(org_id, action, actor, _page())
     actors, names = services.audit_context(org_id, pagination.items)
     return render_template("orgs/audit.html", form=form, pagination=pagination, actors=actors, names=names,
