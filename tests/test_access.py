@@ -76,6 +76,60 @@ ACCESS.update({
 })
 
 
+# Course authoring: the organisation's trainers and admins; a web course of another organisation is hidden.
+AUTHORS = staff("trainer", "admin", other=OK)
+COURSE_AUTHORS = staff("trainer", "admin", other=HIDE)
+ACCESS.update({
+    ("courses.authoring.index", "GET"): AUTHORS,
+    ("courses.authoring.new", "GET"): AUTHORS,
+    ("courses.authoring.new", "POST"): AUTHORS,
+    **{(f"courses.authoring.{name}", method): COURSE_AUTHORS for name, methods in {
+        "course": ["GET"], "edit": ["GET", "POST"], "publish": ["POST"], "unpublish": ["POST"],
+        "archive": ["POST"], "unarchive": ["POST"], "module_new": ["GET", "POST"], "module_edit": ["GET", "POST"],
+        "module_move": ["POST"], "lesson_new": ["GET", "POST"], "lesson_move": ["POST"],
+        "lesson_edit": ["GET", "POST"], "history": ["GET"], "version": ["GET"], "restore": ["POST"],
+        "cohorts": ["GET", "POST"], "take_back": ["POST"],
+    }.items() for method in methods},
+})
+
+# Organisation administration (orgs).
+COHORT_STAFF = staff("admin", "trainer", other=OK)                   # organisation-wide cohort pages
+COHORT_VIEW = staff("admin", "trainer", "supervisor", other=HIDE)   # a cohort its staff belong to
+COHORT_MANAGE = staff("admin", "trainer", other=HIDE)               # the cohort's trainers and the admins
+ACCESS.update({
+    ("orgs.users", "GET"): ADMIN_ONLY,
+    ("orgs.user_new", "GET"): ADMIN_ONLY,
+    ("orgs.user_new", "POST"): ADMIN_ONLY,
+    ("orgs.user", "GET"): ADMIN_OBJECT,
+    ("orgs.user_edit", "GET"): ADMIN_OBJECT,
+    ("orgs.user_edit", "POST"): ADMIN_OBJECT,
+    ("orgs.user_deactivate", "POST"): ADMIN_OBJECT,
+    ("orgs.user_reactivate", "POST"): ADMIN_OBJECT,
+    ("orgs.user_reset_code", "POST"): COHORT_MANAGE,  # admins for anyone, trainers for their cohorts' trainees
+    ("orgs.user_import", "GET"): ADMIN_ONLY,
+    ("orgs.user_import", "POST"): ADMIN_ONLY,
+    ("orgs.user_import_preview", "GET"): ADMIN_OBJECT,
+    ("orgs.user_import_confirm", "POST"): ADMIN_OBJECT,
+    ("orgs.user_import_discard", "POST"): ADMIN_OBJECT,
+    ("orgs.sites", "GET"): ADMIN_ONLY,
+    ("orgs.site_new", "GET"): ADMIN_ONLY,
+    ("orgs.site_new", "POST"): ADMIN_ONLY,
+    ("orgs.site_edit", "GET"): ADMIN_OBJECT,
+    ("orgs.site_edit", "POST"): ADMIN_OBJECT,
+    ("orgs.audit", "GET"): ADMIN_ONLY,
+    ("orgs.cohorts", "GET"): COHORT_STAFF,
+    ("orgs.cohort_new", "GET"): COHORT_STAFF,
+    ("orgs.cohort_new", "POST"): COHORT_STAFF,
+    ("orgs.cohort", "GET"): COHORT_VIEW,
+    ("orgs.cohort_edit", "GET"): COHORT_MANAGE,
+    ("orgs.cohort_edit", "POST"): COHORT_MANAGE,
+    ("orgs.cohort_add_members", "POST"): COHORT_MANAGE,
+    ("orgs.cohort_remove_member", "POST"): COHORT_MANAGE,
+    ("orgs.cohort_assign", "POST"): COHORT_MANAGE,
+    ("orgs.cohort_end_assignment", "POST"): COHORT_MANAGE,
+})
+
+
 @pytest.fixture
 def world(org, make_org, make_user, make_cohort, assign_supervisor, content_path):
     """One organisation with a person in each role and a cohort, plus another organisation's admin."""
@@ -97,7 +151,17 @@ def world(org, make_org, make_user, make_cohort, assign_supervisor, content_path
     give_course(cohort, sync_fixture_pack(), "es")
     objects.update({"slug": "demo-course", "lesson_slug": "01-welcome", "filename": "diagram.png"})
     objects["day_id"] = _training_day(cohort)
+    objects.update(_web_course(org, people["trainer"], cohort))
+    objects.update({"import_id": _user_import(people["admin"]), "role": "trainee"})
     return people, objects
+
+
+def _user_import(admin) -> int:
+    """A previewed (not yet confirmed) spreadsheet of new users."""
+    from app.orgs.importing import start_import
+
+    csv = "username,full_name,roles\nnueva.chw,Nueva CHW,trainee\n".encode()
+    return start_import(admin.organisation_id, admin, "chw.csv", csv).id
 
 
 def _training_day(cohort) -> int:
@@ -112,6 +176,22 @@ def _training_day(cohort) -> int:
     db.session.add(day)
     db.session.flush()
     return day.id
+
+
+def _web_course(org, author, cohort) -> dict:
+    """A course written on the web by the organisation, with one lesson that has an earlier version."""
+    from app.courses import authoring
+    from app.courses.services import give_course
+
+    course = authoring.create_course(org.id, "web-course", authoring.CourseData(
+        version="1.0.0", languages=["es", "en"], title={"es": "Curso web", "en": "Web course"},
+        summary={"es": "Resumen", "en": "Summary"}, audience={}, estimated_hours=None, licence="CC BY-SA 4.0"))
+    module = authoring.add_module(course, "basics", {"es": "Fundamentos", "en": "Basics"})
+    lesson = authoring.add_lesson(module, "01-welcome", 10, {"es": "Bienvenida", "en": "Welcome"}, author)
+    authoring.save_lesson_text(lesson, "es", "Bienvenida", "Hola.", author)
+    version = authoring.lesson_versions(lesson, "es")[0]
+    give_course(cohort, course, "es")
+    return {"course_slug": course.slug, "module_id": module.id, "language": "es", "version_id": version.id}
 
 
 def _url(app, endpoint: str, objects: dict) -> str:

@@ -234,6 +234,36 @@ def can_view_training_days(user: Any, cohort: Cohort) -> bool:
     return can_take_attendance(user, cohort)
 
 
+# -- course authoring ------------------------------------------------------------------------
+
+def can_author_courses(user: Any, organisation_id: int) -> bool:
+    """Trainers and admins write their organisation's courses and give courses to cohorts."""
+    return is_staff(user, organisation_id)
+
+
+def can_know_authored_course(user: Any, course: Any) -> bool:
+    """Pack courses are shared by every organisation; a web course is known only inside its own (else 404)."""
+    return _is_user(user) and course.organisation_id in (None, user.organisation_id)
+
+
+def can_view_course_authoring(user: Any, course: Any) -> bool:
+    """The authoring pages of a course (read-only for pack courses): the staff of an organisation that knows it."""
+    return can_know_authored_course(user, course) and can_author_courses(user, user.organisation_id)
+
+
+def can_edit_course(user: Any, course: Any) -> bool:
+    """Web courses only: a pack course is edited in its files (flask content sync would overwrite the web)."""
+    from app.courses.models import CourseSource
+
+    return (course.source == CourseSource.WEB and course.organisation_id is not None
+            and can_author_courses(user, course.organisation_id))
+
+
+def can_give_course(user: Any, course: Any, cohort: Cohort) -> bool:
+    """Give a cohort a course (or take it back): whoever manages the cohort, for a course its organisation has."""
+    return course.organisation_id in (None, cohort.organisation_id) and can_manage_cohort(user, cohort)
+
+
 # -- view helpers ----------------------------------------------------------------------------
 
 def authorize(allowed: bool) -> None:

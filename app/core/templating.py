@@ -39,6 +39,8 @@ def navigation() -> list[tuple[str, str, str]]:
         items.append(("orgs.audit", _l("Audit log"), url_for("orgs.audit")))
     if Role.TRAINEE in roles:
         items.append(("courses.my_courses", _l("My courses"), url_for("courses.my_courses")))
+    if roles & {Role.ADMIN, Role.TRAINER}:
+        items.append(("courses.authoring.index", _l("Course authoring"), url_for("courses.authoring.index")))
     return items
 
 

@@ -1,4 +1,4 @@
-"""flask content validate|sync [PATH]: check course packs (CI) and load them into the database."""
+"""flask content validate|sync [PATH]: check course packs (CI) and load them into the database; export COURSE."""
 from __future__ import annotations
 
 import sys
@@ -7,11 +7,15 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+import sqlalchemy as sa
+
+from app.courses.export import export_course
+from app.courses.models import Course
 from app.courses.packs import content_root, discover, load_pack
 from app.courses.sync import PackConflictError, sync_pack
 from app.extensions import db
 
-content_command = AppGroup("content", help="Course packs in modules/<slug>/: validate and sync.")
+content_command = AppGroup("content", help="Course packs in modules/<slug>/: validate, sync and export.")
 
 PATH_ARGUMENT = click.argument(
     "path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
@@ -55,4 +59,23 @@ def sync_command(path: Path | None) -> None:
             failed += 1
     db.session.commit()
     if failed:
+        sys.exit(1)
+
+
+@content_command.command("export")
+@click.argument("course_slug", metavar="COURSE")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to write COURSE/ into (default: the content folder, modules/).")
+def export_command(course_slug: str, out: Path | None) -> None:
+    """Write a course (for example one authored on the web) as a pack: OUT/COURSE/course.toml and lessons."""
+    course = db.session.scalar(sa.select(Course).where(Course.slug == course_slug))
+    if course is None:
+        click.echo(f"no course '{course_slug}'", err=True)
+        sys.exit(1)
+    root = export_course(course, out or content_root())
+    _, problems = load_pack(root)
+    for problem in problems:
+        click.echo(str(problem))
+    click.echo(f"exported  {course.slug} {course.version} to {root}", err=True)
+    if any(p.is_error for p in problems):
         sys.exit(1)

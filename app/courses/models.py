@@ -1,8 +1,9 @@
-"""Courses as synced from content packs (or, later, authored on the web) and learners' progress."""
+"""Courses as synced from content packs or authored on the web, lesson versions, and learners' progress."""
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.db import TimestampMixin, enum_column, utcnow
 from app.extensions import db
 from app.orgs.models import Cohort
+
+if TYPE_CHECKING:
+    from app.auth.models import User
 
 
 class CourseSource(StrEnum):
@@ -119,8 +123,33 @@ class LessonContent(db.Model):
     body_markdown: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
     content_hash: Mapped[str] = mapped_column(sa.String(64))
+    # Who wrote this text on the web, when and why (None: it came from a content pack).
+    updated_at: Mapped[datetime | None]
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    change_note: Mapped[str | None] = mapped_column(sa.String(300))
 
     lesson: Mapped[Lesson] = relationship(back_populates="contents")
+    updated_by: Mapped[User | None] = relationship()
+
+
+class LessonVersion(db.Model):
+    """An earlier text of a lesson in one language, kept when a save replaced it (who wrote it, when, why)."""
+
+    __tablename__ = "lesson_versions"
+    __table_args__ = (sa.Index("ix_lesson_versions_lesson_language", "lesson_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(sa.ForeignKey("lessons.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(sa.String(8))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    saved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    saved_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(sa.String(300))
+    replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lesson: Mapped[Lesson] = relationship()
+    saved_by: Mapped[User | None] = relationship()
 
 
 class CohortCourse(db.Model):

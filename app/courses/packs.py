@@ -16,6 +16,7 @@ from app.courses.lesson_checks import check_lesson_markdown
 from app.courses.rendering import RENDERER_VERSION
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+RESERVED_SLUGS = {"authoring"}  # paths under /courses/ that a course slug must not shadow
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 TOP_LEVEL_KEYS = {"slug", "version", "languages", "estimated_hours", "licence", "title", "summary", "audience",
                   "sources", "modules"}
@@ -204,6 +205,8 @@ def _read_course(check: _Checker, lines: _TomlLines, data: dict[str, Any]) -> Pa
     slug = _string(check, lines.key("slug"), data, "slug")
     if slug is not None and not SLUG.match(slug):
         check.error(check.toml_path, lines.key("slug"), f"slug '{slug}' must be lowercase letters, digits and '-'")
+    elif slug is not None and slug in RESERVED_SLUGS:
+        check.error(check.toml_path, lines.key("slug"), f"slug '{slug}' is reserved; choose another")
     elif slug is not None and slug != check.root.name:
         check.error(check.toml_path, lines.key("slug"),
                     f"slug '{slug}' does not match the folder name '{check.root.name}'")

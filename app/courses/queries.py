@@ -196,3 +196,64 @@ def next_lesson(course: Course, lesson: Lesson) -> Lesson | None:
     ids = [x.id for x in lessons]
     index = ids.index(lesson.id) if lesson.id in ids else len(ids)
     return lessons[index + 1] if index + 1 < len(lessons) else None
+
+
+# -- authoring -----------------------------------------------------------------------------
+
+def authoring_courses(organisation_id: int) -> list[Course]:
+    """The organisation's web courses and every pack course, by slug (archived ones included)."""
+    return list(db.session.scalars(
+        sa.select(Course).where(sa.or_(Course.organisation_id == organisation_id, Course.organisation_id.is_(None)))
+        .order_by(Course.archived_at.is_not(None), Course.slug)
+    ))
+
+
+@dataclass
+class AuthoringLesson:
+    lesson: Lesson
+    titles: dict[str, str]  # language -> title, for the languages that have a text
+
+
+@dataclass
+class AuthoringModule:
+    module: CourseModule
+    lessons: list[AuthoringLesson] = field(default_factory=list)
+
+
+def authoring_outline(course: Course) -> list[AuthoringModule]:
+    """Every visible module (even empty ones) with its lessons and the languages each is written in."""
+    modules = [AuthoringModule(m) for m in sorted(course.modules, key=lambda m: (m.position, m.id)) if not m.is_hidden]
+    by_id = {item.module.id: item for item in modules}
+    lessons = list(db.session.scalars(
+        sa.select(Lesson).where(Lesson.course_id == course.id, Lesson.is_hidden.is_(False))
+        .order_by(Lesson.position, Lesson.id)
+    ))
+    titles: dict[int, dict[str, str]] = {}
+    if lessons:
+        for lesson_id, language, title in db.session.execute(
+            sa.select(LessonContent.lesson_id, LessonContent.language, LessonContent.title)
+            .where(LessonContent.lesson_id.in_([x.id for x in lessons]))
+        ):
+            titles.setdefault(lesson_id, {})[language] = title
+    for lesson in lessons:
+        if lesson.module_id in by_id:
+            by_id[lesson.module_id].lessons.append(AuthoringLesson(lesson, titles.get(lesson.id, {})))
+    return modules
+
+
+@dataclass
+class CohortCourseRow:
+    cohort: Cohort
+    language: str | None  # None: not given
+
+
+def cohorts_for_course(course: Course, cohorts: list[Cohort]) -> list[CohortCourseRow]:
+    """These cohorts, each with the language it studies the course in (if it does)."""
+    given = {cohort_id: language for cohort_id, language in db.session.execute(
+        sa.select(CohortCourse.cohort_id, CohortCourse.language).where(CohortCourse.course_id == course.id))}
+    return [CohortCourseRow(cohort, given.get(cohort.id)) for cohort in cohorts]
+
+
+def organisation_cohorts(organisation_id: int) -> list[Cohort]:
+    return list(db.session.scalars(sa.select(Cohort).where(Cohort.organisation_id == organisation_id)
+                                   .order_by(Cohort.name)))

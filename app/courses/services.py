@@ -6,6 +6,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
+from app.core import audit
 from app.core.db import utcnow
 from app.courses.models import CohortCourse, Course, Lesson, LessonProgress
 from app.extensions import db
@@ -50,3 +51,27 @@ def mark_lesson_done(user: User, lesson: Lesson) -> bool:
         return True
     except IntegrityError:
         return False
+
+
+def give_course_to_cohort(cohort: Cohort, course: Course, language: str) -> CohortCourse:
+    """give_course from the web: only open courses of the cohort's organisation (or packs), audited."""
+    if course.organisation_id not in (None, cohort.organisation_id):
+        raise CourseLanguageError(f"course '{course.slug}' belongs to another organisation")
+    if course.archived_at is not None:
+        raise CourseLanguageError(f"course '{course.slug}' is archived")
+    given = give_course(cohort, course, language)
+    audit.record("cohort.course_given", cohort, after={"course": course.slug, "language": language})
+    return given
+
+
+def take_course_back(cohort: Cohort, course: Course) -> bool:
+    """The cohort no longer studies the course; its trainees' progress stays, should it be given again."""
+    given = db.session.scalar(
+        sa.select(CohortCourse).where(CohortCourse.cohort_id == cohort.id, CohortCourse.course_id == course.id)
+    )
+    if given is None:
+        return False
+    db.session.delete(given)
+    db.session.flush()
+    audit.record("cohort.course_taken_back", cohort, before={"course": course.slug, "language": given.language})
+    return True

@@ -1,4 +1,7 @@
-"""Learning pages: my courses, a course's outline, a lesson, "mark as done", and pack images."""
+"""Learning pages: my courses, a course's outline, a lesson, "mark as done", and pack images.
+
+The authoring pages are a nested blueprint (authoring_views.py, editor_views.py).
+"""
 from __future__ import annotations
 
 import mimetypes
@@ -20,6 +23,11 @@ from app.courses.rendering import IMAGE_EXTENSIONS
 from app.extensions import db
 
 bp = Blueprint("courses", __name__, template_folder="templates", url_prefix="/courses")
+
+# Authoring lives under /courses/authoring (editor_views adds the editor's routes to the same blueprint).
+from app.courses import authoring_views, editor_views  # noqa: E402,F401
+
+bp.register_blueprint(authoring_views.bp)
 
 ASSET_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
