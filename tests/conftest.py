@@ -90,6 +90,15 @@ def db_session(app):
 
 @pytest.fixture
 def client(app):
+    """A browser that prefers English, so tests read the English msgids; Spanish is tested on its own."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return test_client
+
+
+@pytest.fixture
+def spanish_client(app):
+    """A browser that states no language preference: the app's default (Spanish) applies."""
     return app.test_client()
 
 

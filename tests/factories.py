@@ -51,6 +51,7 @@ def make_user(db_session, org):
             organisation_id=organisation.id,
             username=username or f"user{n}",
             full_name=fields.pop("full_name", f"Persona {n}"),
+            preferred_language=fields.pop("preferred_language", "en"),
             password_hash=_password_hash(),
             **fields,
         )

@@ -35,8 +35,8 @@ def make_web_course(org, author, slug: str = "web-course", languages=("es", "en"
 
 @pytest.fixture
 def team(make_user, make_cohort):
-    people = {"trainer": make_user("trainer"), "admin": make_user("admin"), "trainee": make_user("trainee"),
-              "supervisor": make_user("supervisor")}
+    """People who read the interface in English (the tests assert on English text)."""
+    people = {role: make_user(role, preferred_language="en") for role in ("trainer", "admin", "trainee", "supervisor")}
     people["cohort"] = make_cohort(members={"trainee": [people["trainee"]], "trainer": [people["trainer"]],
                                             "supervisor": [people["supervisor"]]})
     return people
@@ -148,12 +148,12 @@ def test_add_rename_module_and_add_lesson(client, login, team, web_course):
     missing = post(client, f"{BASE}/web-course/modules/{module.id}", {"title_es": "Cierre final", "title_en": ""})
     assert missing.status_code == 422 and 'value="Cierre final"' in text(missing)
     assert post(client, f"{BASE}/web-course/modules/{module.id}", {
-        "title_es": "Cierre final", "title_en": "Closing"}).status_code == 302
+        "title_es": "Cierre final", "title_en": "Closing words"}).status_code == 302
     response = post(client, f"{BASE}/web-course/modules/{module.id}/lessons/new", {
         "slug": "04-goodbye", "title_es": "Despedida", "title_en": "Goodbye", "minutes": "5"})
     assert response.headers["Location"].endswith(lesson_url("04-goodbye"))
     page = text(client.get(f"{BASE}/web-course"))
-    assert "Cierre final" in page and "Despedida" in page
+    assert "Closing words" in page and "Goodbye" in page and module.title["es"] == "Cierre final"
     assert text(client.get(lesson_url("04-goodbye"))).count('value="Despedida"') == 1
 
 
@@ -226,7 +226,7 @@ def test_save_keeps_the_previous_text_as_a_version_and_restore_brings_it_back(cl
     assert [v.body_markdown for v in versions[:2]] == ["# Bienvenida\n\nSegunda versión.\n",
                                                    "# Bienvenida es\n\nTexto de 01-welcome.\n"]
     assert {"lesson.saved", "lesson.restored"} <= set(audit_actions())
-    assert authoring.lesson_content(lesson, "en").body_markdown.startswith("# Bienvenida en")  # other language untouched
+    assert authoring.lesson_content(lesson, "en").body_markdown.startswith("# Bienvenida en")  # English untouched
 
 
 # -- publishing, archiving, cohorts, progress ----------------------------------------------
@@ -330,7 +330,7 @@ def test_trainees_and_supervisors_may_not_author(browser, team, web_course):
 
 
 def test_another_organisations_admin_cannot_find_the_course(client, login, web_course, make_org, make_user):
-    outsider = make_user("admin", organisation=make_org("Otra"))
+    outsider = make_user("admin", organisation=make_org("Otra"), preferred_language="en")
     login(outsider)
     assert "web-course" not in text(client.get(BASE))
     assert client.get(f"{BASE}/web-course").status_code == 404

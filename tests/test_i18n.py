@@ -34,8 +34,8 @@ def test_every_string_in_the_code_has_a_spanish_translation():
     assert not fuzzy, f"fuzzy translations: {fuzzy[:10]}"
 
 
-def test_spanish_is_the_default(client):
-    page = client.get("/login")
+def test_spanish_is_the_default(spanish_client):
+    page = spanish_client.get("/login")
     html = page.get_data(as_text=True)
     assert '<html lang="es">' in html
     assert "Iniciar sesión" in html
@@ -47,9 +47,9 @@ def test_accept_language_english(client):
     assert "Sign in" in html
 
 
-def test_language_switch_is_remembered(client):
-    post_form(client, "/language", {"language": "en", "next": "/login"})
-    html = client.get("/login", headers={"Accept-Language": "es"}).get_data(as_text=True)
+def test_language_switch_is_remembered(spanish_client):
+    post_form(spanish_client, "/language", {"language": "en", "next": "/login"})
+    html = spanish_client.get("/login", headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert '<html lang="en">' in html
 
 

@@ -75,7 +75,8 @@ class ChooseAtLeastOne:
 def _slug_field() -> StringField:
     return StringField(_l("Short name"), filters=[_strip], description=SLUG_HINT, validators=[
         DataRequired(), Length(max=64),
-        Regexp(SLUG.pattern, message=_l("Use lowercase letters, digits and hyphens, starting with a letter or digit."))])
+        Regexp(SLUG.pattern,
+               message=_l("Use lowercase letters, digits and hyphens, starting with a letter or digit."))])
 
 
 class CourseForm(FlaskForm):

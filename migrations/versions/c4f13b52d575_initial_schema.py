@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f77d41a29aef
+Revision ID: c4f13b52d575
 Revises: 
-Create Date: 2026-11-22 21:01:30.991627
+Create Date: 2026-11-22 22:04:08.868839
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = 'f77d41a29aef'
+revision = 'c4f13b52d575'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -38,6 +38,31 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('slug', name=op.f('uq_organisations_slug'))
     )
+    op.create_table('courses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=64), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('version', sa.String(length=32), nullable=False),
+    sa.Column('languages', sa.JSON(), nullable=False),
+    sa.Column('title', sa.JSON(), nullable=False),
+    sa.Column('summary', sa.JSON(), nullable=False),
+    sa.Column('audience', sa.JSON(), nullable=False),
+    sa.Column('estimated_hours', sa.Float(), nullable=True),
+    sa.Column('licence', sa.String(length=200), nullable=True),
+    sa.Column('sources', sa.JSON(), nullable=False),
+    sa.Column('source', sa.Enum('pack', 'web', name='coursesource', native_enum=False, length=32), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=True),
+    sa.Column('is_published', sa.Boolean(), nullable=False),
+    sa.Column('archived_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_courses_organisation_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_courses')),
+    sa.UniqueConstraint('slug', name=op.f('uq_courses_slug'))
+    )
+    with op.batch_alter_table('courses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_courses_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('sites',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
@@ -71,6 +96,20 @@ def upgrade():
     with op.batch_alter_table('cohorts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cohorts_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cohorts_site_id'), ['site_id'], unique=False)
+
+    op.create_table('course_modules',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=100), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('title', sa.JSON(), nullable=False),
+    sa.Column('is_hidden', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_course_modules_course_id_courses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_course_modules')),
+    sa.UniqueConstraint('course_id', 'slug', name=op.f('uq_course_modules_course_id_slug'))
+    )
+    with op.batch_alter_table('course_modules', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_course_modules_course_id'), ['course_id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -119,6 +158,21 @@ def upgrade():
         batch_op.create_index('ix_audit_events_object', ['object_type', 'object_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_organisation_id'), ['organisation_id'], unique=False)
 
+    op.create_table('cohort_courses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cohort_id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['cohort_id'], ['cohorts.id'], name=op.f('fk_cohort_courses_cohort_id_cohorts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_cohort_courses_course_id_courses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cohort_courses')),
+    sa.UniqueConstraint('cohort_id', 'course_id', name=op.f('uq_cohort_courses_cohort_id_course_id'))
+    )
+    with op.batch_alter_table('cohort_courses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cohort_courses_cohort_id'), ['cohort_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cohort_courses_course_id'), ['course_id'], unique=False)
+
     op.create_table('cohort_members',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('cohort_id', sa.Integer(), nullable=False),
@@ -133,6 +187,23 @@ def upgrade():
     with op.batch_alter_table('cohort_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cohort_members_cohort_id'), ['cohort_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cohort_members_user_id'), ['user_id'], unique=False)
+
+    op.create_table('lessons',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('module_id', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=100), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('minutes', sa.Integer(), nullable=True),
+    sa.Column('is_hidden', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_lessons_course_id_courses'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['module_id'], ['course_modules.id'], name=op.f('fk_lessons_module_id_course_modules'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lessons')),
+    sa.UniqueConstraint('course_id', 'slug', name=op.f('uq_lessons_course_id_slug'))
+    )
+    with op.batch_alter_table('lessons', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lessons_course_id'), ['course_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_lessons_module_id'), ['module_id'], unique=False)
 
     op.create_table('reset_codes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -186,6 +257,47 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_supervisor_assignments_supervisor_id'), ['supervisor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_supervisor_assignments_trainee_id'), ['trainee_id'], unique=False)
 
+    op.create_table('training_days',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cohort_id', sa.Integer(), nullable=False),
+    sa.Column('held_on', sa.Date(), nullable=False),
+    sa.Column('starts_at', sa.Time(), nullable=True),
+    sa.Column('place', sa.String(length=200), nullable=False),
+    sa.Column('topic', sa.String(length=200), nullable=False),
+    sa.Column('facilitator_id', sa.Integer(), nullable=True),
+    sa.Column('facilitator_name', sa.String(length=200), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['cohort_id'], ['cohorts.id'], name=op.f('fk_training_days_cohort_id_cohorts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['facilitator_id'], ['users.id'], name=op.f('fk_training_days_facilitator_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_days'))
+    )
+    with op.batch_alter_table('training_days', schema=None) as batch_op:
+        batch_op.create_index('ix_training_days_cohort_id_held_on', ['cohort_id', 'held_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_training_days_facilitator_id'), ['facilitator_id'], unique=False)
+
+    op.create_table('user_imports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.Enum('previewed', 'imported', 'discarded', name='importstatus', native_enum=False, length=32), nullable=False),
+    sa.Column('rows', sa.JSON(), nullable=False),
+    sa.Column('ignored_columns', sa.JSON(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('imported_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('imported_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_count', sa.Integer(), nullable=False),
+    sa.Column('skipped_count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_user_imports_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['imported_by_id'], ['users.id'], name=op.f('fk_user_imports_imported_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_user_imports_organisation_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_imports'))
+    )
+    with op.batch_alter_table('user_imports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_imports_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('user_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
@@ -201,15 +313,112 @@ def upgrade():
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
 
+    op.create_table('attendances',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('training_day_id', sa.Integer(), nullable=False),
+    sa.Column('trainee_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('present', 'absent', 'excused', name='attendancestatus', native_enum=False, length=32), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_attendances_recorded_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['trainee_id'], ['users.id'], name=op.f('fk_attendances_trainee_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['training_day_id'], ['training_days.id'], name=op.f('fk_attendances_training_day_id_training_days'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendances')),
+    sa.UniqueConstraint('training_day_id', 'trainee_id', name=op.f('uq_attendances_training_day_id_trainee_id'))
+    )
+    with op.batch_alter_table('attendances', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attendances_trainee_id'), ['trainee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attendances_training_day_id'), ['training_day_id'], unique=False)
+
+    op.create_table('lesson_contents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lesson_id', sa.Integer(), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('body_markdown', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('change_note', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['lesson_id'], ['lessons.id'], name=op.f('fk_lesson_contents_lesson_id_lessons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_lesson_contents_updated_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lesson_contents')),
+    sa.UniqueConstraint('lesson_id', 'language', name=op.f('uq_lesson_contents_lesson_id_language'))
+    )
+    with op.batch_alter_table('lesson_contents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lesson_contents_lesson_id'), ['lesson_id'], unique=False)
+
+    op.create_table('lesson_progress',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('lesson_id', sa.Integer(), nullable=False),
+    sa.Column('completed_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['lesson_id'], ['lessons.id'], name=op.f('fk_lesson_progress_lesson_id_lessons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_lesson_progress_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lesson_progress')),
+    sa.UniqueConstraint('user_id', 'lesson_id', name=op.f('uq_lesson_progress_user_id_lesson_id'))
+    )
+    with op.batch_alter_table('lesson_progress', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lesson_progress_lesson_id'), ['lesson_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_lesson_progress_user_id'), ['user_id'], unique=False)
+
+    op.create_table('lesson_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lesson_id', sa.Integer(), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('body_markdown', sa.Text(), nullable=False),
+    sa.Column('saved_by_id', sa.Integer(), nullable=True),
+    sa.Column('saved_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('note', sa.String(length=300), nullable=True),
+    sa.Column('replaced_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['lesson_id'], ['lessons.id'], name=op.f('fk_lesson_versions_lesson_id_lessons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['saved_by_id'], ['users.id'], name=op.f('fk_lesson_versions_saved_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lesson_versions'))
+    )
+    with op.batch_alter_table('lesson_versions', schema=None) as batch_op:
+        batch_op.create_index('ix_lesson_versions_lesson_language', ['lesson_id', 'language'], unique=False)
+        batch_op.create_index(batch_op.f('ix_lesson_versions_saved_by_id'), ['saved_by_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('lesson_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lesson_versions_saved_by_id'))
+        batch_op.drop_index('ix_lesson_versions_lesson_language')
+
+    op.drop_table('lesson_versions')
+    with op.batch_alter_table('lesson_progress', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lesson_progress_user_id'))
+        batch_op.drop_index(batch_op.f('ix_lesson_progress_lesson_id'))
+
+    op.drop_table('lesson_progress')
+    with op.batch_alter_table('lesson_contents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lesson_contents_lesson_id'))
+
+    op.drop_table('lesson_contents')
+    with op.batch_alter_table('attendances', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attendances_training_day_id'))
+        batch_op.drop_index(batch_op.f('ix_attendances_trainee_id'))
+
+    op.drop_table('attendances')
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
 
     op.drop_table('user_sessions')
+    with op.batch_alter_table('user_imports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_imports_organisation_id'))
+
+    op.drop_table('user_imports')
+    with op.batch_alter_table('training_days', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_training_days_facilitator_id'))
+        batch_op.drop_index('ix_training_days_cohort_id_held_on')
+
+    op.drop_table('training_days')
     with op.batch_alter_table('supervisor_assignments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supervisor_assignments_trainee_id'))
         batch_op.drop_index(batch_op.f('ix_supervisor_assignments_supervisor_id'))
@@ -226,11 +435,21 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_reset_codes_user_id'))
 
     op.drop_table('reset_codes')
+    with op.batch_alter_table('lessons', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lessons_module_id'))
+        batch_op.drop_index(batch_op.f('ix_lessons_course_id'))
+
+    op.drop_table('lessons')
     with op.batch_alter_table('cohort_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cohort_members_user_id'))
         batch_op.drop_index(batch_op.f('ix_cohort_members_cohort_id'))
 
     op.drop_table('cohort_members')
+    with op.batch_alter_table('cohort_courses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cohort_courses_course_id'))
+        batch_op.drop_index(batch_op.f('ix_cohort_courses_cohort_id'))
+
+    op.drop_table('cohort_courses')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_organisation_id'))
         batch_op.drop_index('ix_audit_events_object')
@@ -244,6 +463,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_users_organisation_id'))
 
     op.drop_table('users')
+    with op.batch_alter_table('course_modules', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_course_modules_course_id'))
+
+    op.drop_table('course_modules')
     with op.batch_alter_table('cohorts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cohorts_site_id'))
         batch_op.drop_index(batch_op.f('ix_cohorts_organisation_id'))
@@ -253,6 +476,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sites_organisation_id'))
 
     op.drop_table('sites')
+    with op.batch_alter_table('courses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_courses_organisation_id'))
+
+    op.drop_table('courses')
     op.drop_table('organisations')
     op.drop_table('login_throttles')
     # ### end Alembic commands ###
