@@ -78,7 +78,7 @@ def test_preview_names_each_problem_and_writes_nothing(client, login, admin, mak
         assert expected in preview, expected
     assert re.search(r'<th scope="row">6</th>\s*<td>pedro.cruz</td>', preview)
     assert preview.count('class="row-error"') == 7
-    assert "Import the 1 valid rows and skip the 7 rows with problems" in preview
+    assert "Import the valid rows and skip the 7 rows with problems (1 valid row)" in preview
 
 
 def test_preview_can_show_only_problem_rows(client, login, admin, make_user):
@@ -156,7 +156,7 @@ def test_confirm_rechecks_rows_changed_since_preview(client, login, admin, make_
     location = upload_ok(client, "users-valid.csv")
     make_user("trainee", username="rosa.vazquez")  # someone took the username after the preview
     response = post_form(client, location + "/confirm")
-    assert response.status_code == 422 and "1 rows have problems" in text(response)
+    assert response.status_code == 422 and "1 row has a problem" in text(response)
     assert find(db_session, "lucia.mendez") is None
 
 

@@ -14,7 +14,7 @@ from wtforms import SelectChoice
 
 from app.auth.models import User
 from app.auth.services import PasswordPolicyError
-from app.core.i18n import _
+from app.core.i18n import _, ngettext
 from app.core.permissions import (
     authorize,
     can_create_cohort,
@@ -285,8 +285,11 @@ def user_import_confirm(import_id: int):
         return redirect(url_for("orgs.user_import_preview", import_id=batch.id))
     except importing.RowsHaveErrorsError as error:
         db.session.rollback()
-        form.skip_invalid.errors = [_("%(n)d rows have problems. Tick this box to import the other rows without "
-                                      "them, or correct the file and upload it again.", n=error.count)]
+        form.skip_invalid.errors = [ngettext(
+            "%(num)d row has a problem. Tick this box to import the other rows without it, "
+            "or correct the file and upload it again.",
+            "%(num)d rows have problems. Tick this box to import the other rows without them, "
+            "or correct the file and upload it again.", error.count)]
         return _import_page(batch, form, 422)
     db.session.commit()
     return render_template("orgs/import_result.html", batch=batch, outcome=outcome, describe=importing.describe)
@@ -459,7 +462,7 @@ def cohort_add_members(cohort_id: int, role: str):
     if form.validate_on_submit():
         people = _org_users(form.user_ids.data)
         _perform(lambda: services.add_members(cohort, CohortRole(role), people),
-                 _("%(n)d people added to the cohort.", n=len(people)))
+                 ngettext("%(num)d person added to the cohort.", "%(num)d people added to the cohort.", len(people)))
     else:
         flash(_first_error(form), "error")
     return redirect(url_for("orgs.cohort", cohort_id=cohort.id, _anchor="add-" + role))
