@@ -1,0 +1,1 @@
+"""Quizzes: question banks in Moodle's GIFT format, their import, export and grading."""
