@@ -62,6 +62,26 @@ def bench_backend(backend: str, env: dict[str, str], workdir: Path, args, client
         return results
 
 
+def run(args, client: str, workdir: Path) -> tuple[list[harness.Result], list[harness.Result]]:
+    """Hello-world first and last (its drift shows how steady the machine was), Acompaña's pages between."""
+    backends = {"sqlite": harness.prepare_demo_database(workdir / "instance")}
+    if args.database_url:
+        backends["postgresql"] = harness.prepare_demo_database(workdir / "instance-pg", args.database_url)
+    reference_env = harness.instance_env(workdir / "instance", "sqlite://")
+    reference_env["PYTHONPATH"] = str(harness.BENCH)
+    with Server("reference_app:app", reference_env, workdir / "gunicorn-reference.log", ready_path="/") as reference:
+        hello = Target("hello-world (reference)", reference.url + "/", expect_text="Hello, World!")
+        print("  reference  hello-world ...", flush=True)
+        references = [harness.measure(hello, "—", args.seconds, args.connections, client)]
+        pages = []
+        for backend, env in backends.items():
+            pages += bench_backend(backend, env, workdir, args, client)
+        print("  reference  hello-world again ...", flush=True)
+        hello.name = "hello-world (again, at the end)"
+        references.append(harness.measure(hello, "—", args.seconds, args.connections, client))
+    return references, pages
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     client = args.client if args.client != "auto" else ("wrk" if harness.wrk_available() else "python")
@@ -77,29 +97,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Load: {args.connections} connections, {args.seconds:g} s per page, client {client}; "
           f"gunicorn with 2 sync workers for every app. Work dir: {workdir}")
     try:
-        backends = {"sqlite": harness.prepare_demo_database(workdir / "instance")}
-        if args.database_url:
-            backends["postgresql"] = harness.prepare_demo_database(workdir / "instance-pg", args.database_url)
-
-        reference_env = harness.instance_env(workdir / "instance", "sqlite://")
-        reference_env["PYTHONPATH"] = str(harness.BENCH)
-        with Server("reference_app:app", reference_env, workdir / "gunicorn-reference.log",
-                    ready_path="/") as reference_server:
-            print("  reference  hello-world ...", flush=True)
-            reference = harness.measure(Target("hello-world (reference)", reference_server.url + "/",
-                                               expect_text="Hello, World!"),
-                                        "—", args.seconds, args.connections, client)
-            results = [reference]
-            for backend, env in backends.items():
-                results += bench_backend(backend, env, workdir, args, client)
+        references, pages = run(args, client, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
+    reference_rps = sum(r.requests_per_second for r in references) / len(references)
+    drift = abs(references[0].requests_per_second - references[1].requests_per_second) / reference_rps
+    results = [references[0], *pages, references[1]]
     for result in results:
-        if reference.requests_per_second:
-            result.ratio_to_reference = round(result.requests_per_second / reference.requests_per_second, 3)
+        result.ratio_to_reference = round(result.requests_per_second / reference_rps, 3) if reference_rps else None
     print()
     print(harness.table(results))
+    print(f"\nRatios are to the mean of the two hello-world runs ({reference_rps:,.0f} req/s); "
+          f"they differ by {drift:.0%}.")
+    if drift > 0.15:
+        print("The machine was not steady during the run (other work?): compare these figures with care.")
 
     output = args.output or ROOT / "bench" / "results" / time.strftime("pages-%Y%m%d-%H%M%S.json")
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -113,10 +125,12 @@ def main(argv: list[str] | None = None) -> int:
                     "load_average_after": [round(x, 2) for x in os.getloadavg()]},
         "settings": {"seconds": args.seconds, "connections": args.connections, "client": client,
                      "gunicorn": "2 sync workers", "postgresql": bool(args.database_url)},
+        "reference_requests_per_second": round(reference_rps, 1),
+        "reference_drift": round(drift, 3),
         "results": [r.as_dict() for r in results],
     }
     output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(f"\nResults written to {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
+    print(f"Results written to {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
     failed = [r.name for r in results if r.errors]
     if failed:
         print(f"Some requests failed: {', '.join(failed)}", file=sys.stderr)

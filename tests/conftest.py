@@ -1,8 +1,10 @@
 """Shared fixtures: one app per session, one rolled-back transaction per test, factories, login."""
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 _TMP = Path(tempfile.mkdtemp(prefix="acompana-tests-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 os.environ.setdefault("ACOMPANA_INSTANCE", str(_TMP / "instance"))
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 

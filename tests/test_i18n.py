@@ -68,3 +68,14 @@ def test_dates_are_localized(app):
         assert format_date(date(2026, 10, 5), "long") == "5 de octubre de 2026"
     with app.app_context(), app.test_request_context(headers={"Accept-Language": "en"}):
         assert format_date(date(2026, 10, 5), "long") == "October 5, 2026"
+
+
+def test_language_chosen_before_signing_in_is_kept(spanish_client, make_user, db_session):
+    user = make_user("trainee", preferred_language="es")
+    post_form(spanish_client, "/language", {"language": "en", "next": "/login"})
+    response = post_form(spanish_client, "/login", {"username": user.username, "password": "correct horse battery"})
+    assert response.status_code == 302
+    html = spanish_client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in html and "My training" in html
+    db_session.refresh(user)
+    assert user.preferred_language == "en"

@@ -29,7 +29,11 @@ def login():
     if form.validate_on_submit():
         result = services.authenticate(form.username.data, form.password.data, request.remote_addr)
         if result.user is not None:
+            chosen_language = session.get("language")  # chosen on this device before signing in
             start_session(result.user)
+            if chosen_language in current_app.config["LANGUAGES"]:
+                result.user.preferred_language = chosen_language
+                session["language"] = chosen_language
             db.session.commit()
             return redirect(safe_next(form.next.data))
         db.session.commit()

@@ -53,11 +53,12 @@ def db_session():
 def live_server():
     """The app under gunicorn (2 workers) on a fresh SQLite database with the demo organisation."""
     tmp = Path(tempfile.mkdtemp(prefix="acompana-e2e-"))
-    env = prepare_demo_database(tmp / "instance")
-    server = Server("wsgi:app", env, tmp / "gunicorn.log").start()
-    yield server
-    server.stop()
-    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        env = prepare_demo_database(tmp / "instance")
+        with Server("wsgi:app", env, tmp / "gunicorn.log") as server:
+            yield server
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
