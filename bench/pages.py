@@ -25,6 +25,8 @@ from bench import harness  # noqa: E402
 from bench.harness import Server, Target  # noqa: E402
 
 ROLES = ["trainee", "supervisor", "trainer", "admin"]
+# A real lesson of the PM+ pack, which seed-demo gives the demo cohort in Spanish (after `content sync`).
+PM_PLUS_LESSON = "/courses/pm-plus/lessons/03-assessment-safety-referral"
 HOME_TEXT = {  # a section only this role's home page shows (present in every language: it is an id)
     "trainee": 'id="learning-heading"',
     "supervisor": 'id="supervisees-heading"',
@@ -47,8 +49,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def app_targets(base_url: str) -> list[Target]:
     targets = [Target("login page (anonymous)", base_url + "/login", expect_text='name="password"')]
+    cookies = {role: harness.sign_in(base_url, role) for role in ROLES}
     for role in ROLES:
-        targets.append(Target(f"home: {role}", base_url + "/", harness.sign_in(base_url, role), HOME_TEXT[role]))
+        targets.append(Target(f"home: {role}", base_url + "/", cookies[role], HOME_TEXT[role]))
+    targets.append(Target("My courses (trainee)", base_url + "/courses", cookies["trainee"],
+                          'href="/courses/pm-plus"'))
+    targets.append(Target("lesson page (trainee)", base_url + PM_PLUS_LESSON, cookies["trainee"],
+                          'class="lesson-body"'))
     targets.append(Target("/healthz", base_url + "/healthz", expect_text='"database":"ok"'))
     return targets
 

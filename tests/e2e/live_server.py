@@ -39,10 +39,15 @@ def flask_command(args: list[str], env: dict[str, str]) -> None:
 
 
 def prepare_demo_database(instance: Path, database_url: str | None = None) -> dict[str, str]:
-    """Create the instance folder, migrate the database and load the demo organisation."""
+    """Create the instance folder, migrate the database, load the course packs and the demo organisation.
+
+    Same order as `make run`: the packs first, so seed-demo gives PM+ to the demo cohort (in Spanish)
+    with some lessons done.
+    """
     instance.mkdir(parents=True, exist_ok=True)
     env = instance_env(instance, database_url or f"sqlite:///{instance / 'acompana.db'}")
     flask_command(["db", "upgrade"], env)
+    flask_command(["content", "sync"], env)
     flask_command(["seed-demo"], env)
     return env
 

@@ -36,8 +36,26 @@ def _(msgid: str, **values) -> str:
     return text % values if values else text
 
 
-def ngettext(singular: str, plural: str, n: int) -> str:
-    return spanish_catalog().ngettext(singular, plural, n) % {"num": n}
+def ngettext(singular: str, plural: str, n: int, **values) -> str:
+    return spanish_catalog().ngettext(singular, plural, n) % {"num": n, **values}
+
+
+def heading(page: Page):
+    return page.get_by_role("heading", level=1)
+
+
+def flash(page: Page):
+    """The confirmation a page shows after a change (role=status)."""
+    return page.get_by_role("status")
+
+
+def open_main_nav(watch: PageWatch, name: str) -> Page:
+    """Follow a link of the main navigation (by its translated name) and check the page it opens."""
+    page = watch.page
+    page.get_by_role("navigation", name=_("Main")).get_by_role("link", name=name, exact=True).click()
+    expect(heading(page)).to_have_text(name)
+    watch.check()
+    return page
 
 
 def open_sign_in(watch: PageWatch) -> Page:
