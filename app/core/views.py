@@ -24,6 +24,7 @@ def home():
         context["my_supervisors"] = queries.supervisors_of(user)
     if Role.SUPERVISOR in roles:
         context["supervisees"] = queries.supervisees_of(user)
+        context["supervising"] = queries.cohorts_of(user, CohortRole.SUPERVISOR)
     if Role.TRAINER in roles:
         teaching = queries.cohorts_of(user, CohortRole.TRAINER)
         context["teaching"] = teaching
