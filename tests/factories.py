@@ -112,3 +112,21 @@ def login(client):
         return c
 
     return do_login
+
+
+@pytest.fixture
+def make_day(db_session):
+    """A training day of a cohort, by default held yesterday (so attendance can be taken)."""
+    from datetime import timedelta
+
+    from app.training.models import TrainingDay
+    from app.training.queries import local_today
+
+    def make(cohort, days_from_today: int = -1, topic: str = "Helping skills and role plays") -> TrainingDay:
+        day = TrainingDay(cohort_id=cohort.id, held_on=local_today() + timedelta(days=days_from_today),
+                          place="Clínica Laguna del Cofre", topic=topic)
+        db_session.add(day)
+        db_session.flush()
+        return day
+
+    return make

@@ -1,7 +1,6 @@
 """Attendance: one sheet per day, one row per trainee, changes audited, and the attendance rate."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -21,21 +20,6 @@ def people(make_user):
 def cohort(make_cohort, people):
     return make_cohort(name="PM+ Sierra", members={"trainee": [people["ana"], people["beto"]],
                                                    "supervisor": [people["supervisor"]], "trainer": [people["trainer"]]})
-
-
-@pytest.fixture
-def make_day(db_session):
-    from app.training.models import TrainingDay
-    from app.training.queries import local_today
-
-    def make(cohort, days_from_today: int = -1, topic: str = "Helping skills and role plays") -> TrainingDay:
-        day = TrainingDay(cohort_id=cohort.id, held_on=local_today() + timedelta(days=days_from_today),
-                          place="Clínica Laguna del Cofre", topic=topic)
-        db_session.add(day)
-        db_session.flush()
-        return day
-
-    return make
 
 
 def _rows(db_session, day):

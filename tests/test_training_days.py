@@ -20,21 +20,6 @@ def cohort(make_cohort, people):
                                                    "trainer": [people["trainer"]]})
 
 
-@pytest.fixture
-def make_day(db_session):
-    from app.training.models import TrainingDay
-    from app.training.queries import local_today
-
-    def make(cohort, days_from_today: int = -1, topic: str = "Helping skills and role plays") -> TrainingDay:
-        day = TrainingDay(cohort_id=cohort.id, held_on=local_today() + timedelta(days=days_from_today),
-                          place="Clínica Laguna del Cofre", topic=topic)
-        db_session.add(day)
-        db_session.flush()
-        return day
-
-    return make
-
-
 def test_trainer_adds_a_training_day_and_sees_it_listed(client, login, cohort, people, db_session):
     from app.core.audit import AuditEvent
     from app.training.models import TrainingDay
