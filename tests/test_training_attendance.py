@@ -1,7 +1,6 @@
 """Attendance: one sheet per day, one row per trainee, changes audited, and the attendance rate."""
 from __future__ import annotations
 
-
 import pytest
 import sqlalchemy as sa
 
