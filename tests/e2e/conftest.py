@@ -70,7 +70,10 @@ def base_url(live_server) -> str:
 def browser():
     executable = chromium_path()
     if executable is None:
-        pytest.skip("Chromium not found: apt-get install chromium, or set CHROMIUM_PATH")
+        message = "Chromium not found: apt-get install chromium, or set CHROMIUM_PATH"
+        if os.environ.get("REQUIRE_ALL_SUITES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
