@@ -201,3 +201,23 @@ def test_give_course_refuses_a_language_the_course_lacks(learning):
 
     with pytest.raises(CourseLanguageError):
         give_course(learning["cohort"], learning["course"], "qu")
+
+
+def test_trainee_home_shows_course_progress_and_continue(client, login, db_session, make_user, make_cohort):
+    from tests.courses_support import sync_fixture_pack
+    from app.courses.services import give_course, mark_lesson_done
+    from app.courses.queries import visible_lessons
+
+    trainee = make_user("trainee")
+    cohort = make_cohort(members={"trainee": [trainee]})
+    course = sync_fixture_pack()
+    give_course(cohort, course, "en")
+    first = visible_lessons(course)[0]
+    mark_lesson_done(trainee, first)
+    db_session.flush()
+    login(trainee)
+    html = client.get("/").get_data(as_text=True)
+    total = len(visible_lessons(course))
+    assert f"1 of {total} lessons" in html
+    assert "Continue" in html
+    assert f'/courses/{course.slug}/lessons/{visible_lessons(course)[1].slug}' in html

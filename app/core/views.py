@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
+from app.courses import queries as course_queries
 from app.extensions import db
 from app.orgs import queries
 from app.orgs.models import CohortRole, Role
@@ -21,6 +22,7 @@ def home():
     context = {"roles": roles}
     if Role.TRAINEE in roles:
         context["learning"] = queries.cohorts_of(user, CohortRole.TRAINEE)
+        context["my_courses"] = course_queries.my_courses(user)
         context["my_supervisors"] = queries.supervisors_of(user)
     if Role.SUPERVISOR in roles:
         context["supervisees"] = queries.supervisees_of(user)
