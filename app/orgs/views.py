@@ -57,7 +57,7 @@ T = TypeVar("T")
 @bp.context_processor
 def _labels() -> dict[str, Any]:
     return {"ROLE_LABELS": ROLE_LABELS, "COHORT_ROLE_LABELS": COHORT_ROLE_LABELS,
-            "COHORT_STATUS_LABELS": COHORT_STATUS_LABELS, "COHORT_ROLE_ORDER": services.COHORT_ROLE_ORDER}
+            "COHORT_STATUS_LABELS": COHORT_STATUS_LABELS, "COHORT_ROLE_ORDER": queries.COHORT_ROLE_ORDER}
 
 
 def _me() -> User:
@@ -103,7 +103,7 @@ def _field_error(form: Any, error: services.OrgError) -> None:
 
 
 def _site_choices(include_id: int | None = None) -> list[SelectChoice]:
-    sites = services.active_sites(current_user.organisation_id, include_id)
+    sites = queries.active_sites(current_user.organisation_id, include_id)
     return options([(0, _("No site"))] + [(s.id, s.name if s.is_active else _("%(name)s (inactive)", name=s.name))
                                           for s in sites])
 
@@ -125,12 +125,12 @@ def users():
     authorize(can_manage_users(current_user, current_user.organisation_id))
     form = UserFilterForm(formdata=request.args)
     form.site.choices = options([(0, _("All sites"))] + [
-        (s.id, s.name) for s in services.all_sites(current_user.organisation_id)])
+        (s.id, s.name) for s in queries.all_sites(current_user.organisation_id)])
     form.validate()
-    filters = services.UserFilters(q=_filter_value(form.q, ""), role=_filter_value(form.role, ""),
+    filters = queries.UserFilters(q=_filter_value(form.q, ""), role=_filter_value(form.role, ""),
                                    site_id=_filter_value(form.site, 0), status=_filter_value(form.status, ""))
-    pagination = services.search_users(current_user.organisation_id, filters, _page())
-    return render_template("orgs/users.html", form=form, pagination=pagination, filtered=filters != services.UserFilters())
+    pagination = queries.search_users(current_user.organisation_id, filters, _page())
+    return render_template("orgs/users.html", form=form, pagination=pagination, filtered=filters != queries.UserFilters())
 
 
 def _user_data(form: UserForm) -> services.UserData:
@@ -171,7 +171,7 @@ def user_new():
 def user(user_id: int):
     person = _load(User, user_id)
     authorize(can_manage_user(current_user, person))
-    return render_template("orgs/user.html", person=person, relations=services.user_relations(person),
+    return render_template("orgs/user.html", person=person, relations=queries.user_relations(person),
                            reset_form=ResetCodeForm())
 
 
@@ -252,7 +252,7 @@ def user_import():
         else:
             db.session.commit()
             return redirect(url_for("orgs.user_import_preview", import_id=batch.id))
-    recent = services.recent_imports(current_user.organisation_id)
+    recent = queries.recent_imports(current_user.organisation_id)
     return render_template("orgs/import_upload.html", form=form, recent=recent), 422 if form.is_submitted() else 200
 
 
@@ -317,7 +317,7 @@ def user_import_discard(import_id: int):
 @role_required(Role.ADMIN)
 def sites():
     authorize(can_manage_sites(current_user, current_user.organisation_id))
-    return render_template("orgs/sites.html", sites=services.list_sites(current_user.organisation_id))
+    return render_template("orgs/sites.html", sites=queries.list_sites(current_user.organisation_id))
 
 
 def _site_form(site: Site | None):
@@ -358,13 +358,13 @@ def audit():
     org_id = current_user.organisation_id
     authorize(can_view_audit(current_user, org_id))
     form = AuditFilterForm(formdata=request.args)
-    form.action.choices = options([("", _("All actions"))] + [(a, a) for a in services.audit_actions(org_id)])
+    form.action.choices = options([("", _("All actions"))] + [(a, a) for a in queries.audit_actions(org_id)])
     form.validate()
     action, actor = _filter_value(form.action, ""), _filter_value(form.actor, "")
-    pagination = services.audit_page(org_id, action, actor, _page())
-    actors, names = services.audit_context(org_id, pagination.items)
+    pagination = queries.audit_page(org_id, action, actor, _page())
+    actors, names = queries.audit_context(org_id, pagination.items)
     return render_template("orgs/audit.html", form=form, pagination=pagination, actors=actors, names=names,
-                           changes=services.audit_changes, filtered=bool(action or actor))
+                           changes=queries.audit_changes, filtered=bool(action or actor))
 
 
 # -- cohorts ---------------------------------------------------------------------------------
@@ -373,7 +373,7 @@ def audit():
 @role_required(Role.ADMIN, Role.TRAINER)
 def cohorts():
     status = request.args.get("status", "")
-    items = services.list_cohorts(current_user.organisation_id, status)
+    items = queries.list_cohorts(current_user.organisation_id, status)
     return render_template("orgs/cohorts.html", cohorts=items, status=status,
                            counts=queries.member_counts([c.id for c in items]), statuses=list(CohortStatus))
 
@@ -427,14 +427,14 @@ def _member_label(user: User) -> str:
 def cohort(cohort_id: int):
     cohort = _load(Cohort, cohort_id)
     authorize(can_view_cohort(current_user, cohort))
-    members = services.cohort_members(cohort)
+    members = queries.cohort_members(cohort)
     context: dict[str, Any] = {"cohort": cohort, "members": members, "manage": can_manage_cohort(current_user, cohort),
-                               "assignments": services.active_assignments(cohort), "reset_form": ResetCodeForm()}
+                               "assignments": queries.active_assignments(cohort), "reset_form": ResetCodeForm()}
     if context["manage"]:
         context["add_forms"] = {}
-        for role in services.COHORT_ROLE_ORDER:
+        for role in queries.COHORT_ROLE_ORDER:
             form = AddMembersForm(prefix=role.value)
-            form.user_ids.choices = options((u.id, _member_label(u)) for u in services.member_candidates(cohort, role))
+            form.user_ids.choices = options((u.id, _member_label(u)) for u in queries.member_candidates(cohort, role))
             context["add_forms"][role] = form
         assign = AssignSupervisorForm()
         assign.supervisor_id.choices = options((m.user_id, m.user.full_name) for m in members[CohortRole.SUPERVISOR])
