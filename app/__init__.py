@@ -34,10 +34,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.courses.views import bp as courses_bp
     from app.training.views import bp as training_bp
 
-    # Models of features whose pages are not wired yet still belong to the schema.
-    from app.competencies import models as _competency_models  # noqa: F401
+    from app.competencies.views import bp as competencies_bp
     from app.notifications import models as _notification_models  # noqa: F401
-    from app.quizzes import models as _quiz_models  # noqa: F401
+    from app.quizzes.views import bp as quizzes_bp
 
     sessions.init_app(app)
     app.register_blueprint(core_bp)
@@ -45,6 +44,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(orgs_bp)
     app.register_blueprint(courses_bp)
     app.register_blueprint(training_bp)
+    app.register_blueprint(quizzes_bp)
+    app.register_blueprint(competencies_bp)
 
     from app import cli
 

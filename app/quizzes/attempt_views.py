@@ -1,0 +1,4 @@
+"""Routes: attempt_views"""
+from __future__ import annotations
+
+from app.quizzes.blueprint import bp  # noqa: F401
