@@ -35,8 +35,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.training.views import bp as training_bp
 
     from app.competencies.views import bp as competencies_bp
-    from app.notifications import models as _notification_models  # noqa: F401
+    from app.notifications.views import bp as notifications_bp
     from app.quizzes.views import bp as quizzes_bp
+    from app.supervision.views import bp as supervision_bp
+    from app.practice.views import bp as practice_bp
 
     sessions.init_app(app)
     app.register_blueprint(core_bp)
@@ -45,7 +47,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(courses_bp)
     app.register_blueprint(training_bp)
     app.register_blueprint(quizzes_bp)
+    app.register_blueprint(supervision_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(competencies_bp)
+    app.register_blueprint(practice_bp)
 
     from app import cli
 

@@ -6,10 +6,16 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from app.competencies.cli import competencies_command
     from app.courses.cli import content_command
     from app.demo import seed_demo_command
+    from app.notifications.cli import notifications_command
     from app.orgs.cli import orgs_command
+    from app.quizzes.cli import quizzes_command
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(content_command)
     app.cli.add_command(orgs_command)
+    app.cli.add_command(quizzes_command)
+    app.cli.add_command(competencies_command)
+    app.cli.add_command(notifications_command)

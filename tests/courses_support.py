@@ -39,6 +39,7 @@ def pack_copy(tmp_path):
     """A writable copy of the valid pack, to break or edit."""
     target = tmp_path / "demo-course"
     shutil.copytree(DEMO_PACK, target)
+    shutil.copytree(FIXTURE_PACKS.parent / "quizzes", tmp_path / "quizzes")  # the banks its quizzes name
     return target
 
 

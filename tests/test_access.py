@@ -130,6 +130,153 @@ ACCESS.update({
 })
 
 
+# Practice log (issue #6): the trainee's own entries; their supervisor verifies; staff see counts only.
+# The world's entry was sent and returned (not a draft), so "discard" is refused even to its trainee.
+PRACTICE_TRAINEE = {**staff(), "trainee": OK}
+PRACTICE_ENTRY = {"anonymous": LOGIN, "trainee": OK, "supervisor": OK, "trainer": HIDE, "admin": HIDE,
+                  "other_admin": HIDE}
+ACCESS.update({
+    ("practice.practice_mine", "GET"): PRACTICE_TRAINEE,
+    ("practice.practice_entry_new", "GET"): PRACTICE_TRAINEE,
+    ("practice.practice_entry_new", "POST"): PRACTICE_TRAINEE,
+    ("practice.practice_entry", "GET"): PRACTICE_ENTRY,
+    ("practice.practice_case", "GET"): PRACTICE_ENTRY,
+    ("practice.practice_entry_edit", "GET"): {**PRACTICE_ENTRY, "supervisor": DENY},
+    ("practice.practice_entry_edit", "POST"): {**PRACTICE_ENTRY, "supervisor": DENY},
+    ("practice.practice_entry_discard", "POST"): {**PRACTICE_ENTRY, "trainee": DENY, "supervisor": DENY},
+    ("practice.practice_entry_autosave", "POST"): {**PRACTICE_ENTRY, "supervisor": DENY},
+    ("practice.practice_entry_review", "POST"): {**PRACTICE_ENTRY, "trainee": DENY},
+    ("practice.practice_queue", "GET"): staff("supervisor"),
+    ("practice.practice_export_supervisees", "GET"): staff("supervisor"),
+    ("practice.practice_counts", "GET"): staff("trainer", "admin", "other_admin"),
+    ("practice.practice_export_organisation", "GET"): staff("trainer", "admin", "other_admin"),
+    ("practice.practice_rules", "GET"): ADMIN_ONLY,
+    ("practice.practice_rules", "POST"): ADMIN_ONLY,
+})
+
+
+# Quiz reports (issue #4): results and pre/post for the cohort's trainers, admins and supervisors
+# (a supervisor sees their supervisees' rows); item analysis for trainers and admins only.
+QUIZ_RESULTS = {"anonymous": LOGIN, "trainee": DENY, "supervisor": OK, "trainer": OK, "admin": OK, "other_admin": HIDE}
+QUIZ_ITEMS = {**QUIZ_RESULTS, "supervisor": DENY}
+ACCESS.update({
+    **{(f"quizzes.{name}", "GET"): QUIZ_RESULTS for name in [
+        "report_index", "report_results", "report_results_csv", "report_prepost", "report_prepost_csv"]},
+    **{(f"quizzes.{name}", "GET"): QUIZ_ITEMS for name in [
+        "report_items", "report_items_csv", "report_responses_csv", "report_item"]},
+})
+
+
+# Competency feedback and reports (issue #5 views): the trainee's own feedback, readable by their supervisor,
+# trainers and admins; cohort reports for its staff (a supervisor sees their supervisees' rows); calibration of a
+# session for its raters, the cohort's trainers and the admins; calibration across sessions for the trainers.
+SKILLS_FEEDBACK = {"anonymous": LOGIN, "trainee": OK, "supervisor": OK, "trainer": OK, "admin": OK, "other_admin": HIDE}
+SKILLS_COHORT = {**SKILLS_FEEDBACK, "trainee": DENY}
+ACCESS.update({
+    ("competencies.report_my_feedback", "GET"): SIGNED_IN,
+    ("competencies.report_feedback", "GET"): SKILLS_FEEDBACK,
+    ("competencies.report_heatmap", "GET"): SKILLS_COHORT,
+    ("competencies.report_progress", "GET"): SKILLS_COHORT,
+    ("competencies.report_export", "GET"): SKILLS_COHORT,
+    ("competencies.calibration_session", "GET"): SKILLS_COHORT,
+    ("competencies.calibration_cohort", "GET"): {**SKILLS_COHORT, "supervisor": DENY},
+})
+
+
+# Question banks (issue #4): the organisation's trainers and admins; another organisation's web bank is hidden.
+BANK_AUTHORS = staff("trainer", "admin", other=OK)
+BANK_OBJECT = staff("trainer", "admin", other=HIDE)
+ACCESS.update({
+    ("quizzes.bank_list", "GET"): BANK_AUTHORS,
+    ("quizzes.bank_new", "GET"): BANK_AUTHORS,
+    ("quizzes.bank_new", "POST"): BANK_AUTHORS,
+    **{(f"quizzes.{name}", method): BANK_OBJECT for name, methods in {
+        "bank_view": ["GET"], "bank_export": ["GET"], "bank_question": ["GET"],
+        "bank_question_new": ["GET", "POST"], "bank_question_edit": ["GET", "POST"],
+        "bank_question_visibility": ["POST"], "bank_import": ["GET", "POST"],
+        "bank_import_preview": ["GET"], "bank_import_confirm": ["POST"], "bank_import_discard": ["POST"],
+    }.items() for method in methods},
+})
+
+
+# Competency rating, harm flags, rating sessions and notifications (issue #5 core). The world's assessment is
+# submitted by the supervisor with a Level 1 item: its harm flag notifies the trainer.
+RATERS = staff("supervisor", "trainer")
+ASSESSMENT = {"anonymous": LOGIN, "trainee": DENY, "supervisor": OK, "trainer": OK, "admin": OK, "other_admin": HIDE}
+FLAG_STAFF = ASSESSMENT
+SESSION_CREATORS = staff("trainer", "admin", other=OK)
+ACCESS.update({
+    ("competencies.assess_index", "GET"): RATERS,
+    ("competencies.assess_new", "GET"): RATERS,
+    ("competencies.assess_new", "POST"): RATERS,
+    ("competencies.assess_rate", "GET"): ASSESSMENT,  # submitted: whoever may read it is sent to the view
+    ("competencies.assess_rate", "POST"): ASSESSMENT,  # refused (submitted): sent to the view, nothing changes
+    ("competencies.assess_view", "GET"): ASSESSMENT,
+    ("competencies.assess_amend", "GET"): {**ASSESSMENT, "trainer": DENY},
+    ("competencies.assess_amend", "POST"): {**ASSESSMENT, "trainer": DENY},
+    ("competencies.assess_discard", "POST"): {**ASSESSMENT, "supervisor": DENY, "trainer": DENY, "admin": DENY},
+    ("competencies.flag_index", "GET"): staff("supervisor", "trainer", "admin", other=OK),
+    ("competencies.flag_view", "GET"): FLAG_STAFF,
+    ("competencies.flag_action_add", "POST"): FLAG_STAFF,
+    ("competencies.flag_action_done", "POST"): FLAG_STAFF,
+    ("competencies.session_index", "GET"): staff("supervisor", "trainer", "admin", other=OK),
+    ("competencies.session_new", "GET"): SESSION_CREATORS,
+    ("competencies.session_new", "POST"): SESSION_CREATORS,
+    ("competencies.session_view", "GET"): ASSESSMENT,
+    ("notifications.notifications_index", "GET"): SIGNED_IN,
+    ("notifications.notifications_read_all", "POST"): SIGNED_IN,
+    ("notifications.notifications_open", "POST"): {**{v: HIDE for v in VISITORS}, "anonymous": LOGIN, "trainer": OK},
+    ("notifications.notifications_read", "POST"): {**{v: HIDE for v in VISITORS}, "anonymous": LOGIN, "trainer": OK},
+})
+
+
+# Supervision logs (issue #6): the world's session was logged by the supervisor with the trainee and submitted;
+# its action item belongs to the trainee. Trainers and admins see coverage and hours, never a session's notes.
+SUPERVISION_SESSION = {"anonymous": LOGIN, "trainee": OK, "supervisor": OK, "trainer": DENY, "admin": DENY,
+                       "other_admin": HIDE}
+SUPERVISION_OWN = {**SUPERVISION_SESSION, "trainee": DENY}  # only the supervisor who logged it
+ACCESS.update({
+    ("supervision.supervisees", "GET"): staff("supervisor"),
+    ("supervision.session_new", "GET"): staff("supervisor"),
+    ("supervision.session_new", "POST"): staff("supervisor"),
+    ("supervision.session_view", "GET"): SUPERVISION_SESSION,
+    ("supervision.session_edit", "GET"): SUPERVISION_OWN,
+    ("supervision.session_edit", "POST"): SUPERVISION_OWN,
+    ("supervision.session_autosave", "POST"): SUPERVISION_OWN,
+    ("supervision.session_discard", "POST"): SUPERVISION_OWN,
+    ("supervision.session_acknowledge", "POST"): {**SUPERVISION_SESSION, "supervisor": DENY},
+    ("supervision.action_done", "POST"): SUPERVISION_SESSION,
+    ("supervision.action_reopen", "POST"): SUPERVISION_SESSION,
+    ("supervision.mine", "GET"): SIGNED_IN,
+    ("supervision.coverage", "GET"): staff("trainer", "admin", other=OK),
+    ("supervision.export", "GET"): staff("trainer", "admin", other=OK),
+    ("supervision.settings", "GET"): ADMIN_ONLY,
+    ("supervision.settings", "POST"): ADMIN_ONLY,
+})
+
+
+# Taking quizzes (issue #4 attempts): the world's trainee has an attempt in progress at the demo course's pre-test.
+# Only the learner answers it; their trainers, supervisor and admins read it; trainers and admins mark and set up.
+QUIZ_PAGE = {"anonymous": LOGIN, "trainee": OK, "supervisor": OK, "trainer": OK, "admin": OK, "other_admin": HIDE}
+QUIZ_LEARNER = {**QUIZ_PAGE, "supervisor": DENY, "trainer": DENY, "admin": DENY}
+QUIZ_TRAINERS = {**QUIZ_PAGE, "trainee": DENY, "supervisor": DENY}
+ACCESS.update({
+    ("quizzes.quiz_overview", "GET"): QUIZ_PAGE,
+    ("quizzes.attempt_start", "POST"): QUIZ_LEARNER,
+    ("quizzes.attempt_take", "GET"): QUIZ_LEARNER,
+    ("quizzes.attempt_take", "POST"): QUIZ_LEARNER,
+    ("quizzes.attempt_autosave", "POST"): QUIZ_LEARNER,
+    ("quizzes.attempt_summary", "GET"): QUIZ_LEARNER,
+    ("quizzes.attempt_submit", "POST"): QUIZ_LEARNER,
+    ("quizzes.attempt_review", "GET"): QUIZ_PAGE,
+    ("quizzes.quiz_grading", "GET"): QUIZ_TRAINERS,
+    ("quizzes.attempt_grade", "GET"): QUIZ_TRAINERS,
+    ("quizzes.attempt_grade", "POST"): QUIZ_TRAINERS,
+    ("quizzes.quiz_settings", "GET"): QUIZ_TRAINERS,
+    ("quizzes.quiz_settings", "POST"): QUIZ_TRAINERS,
+})
+
+
 @pytest.fixture
 def world(org, make_org, make_user, make_cohort, assign_supervisor, content_path):
     """One organisation with a person in each role and a cohort, plus another organisation's admin."""
@@ -153,7 +300,115 @@ def world(org, make_org, make_user, make_cohort, assign_supervisor, content_path
     objects["day_id"] = _training_day(cohort)
     objects.update(_web_course(org, people["trainer"], cohort))
     objects.update({"import_id": _user_import(people["admin"]), "role": "trainee"})
+    objects.update(_practice_world(people))
+    objects.update(_quiz_report_world(cohort, people))
+    objects.update(_competency_views_world(people, cohort))
+    objects.update(_question_bank_world(org, people["trainer"]))
+    objects.update(_rating_world(people))
+    objects.update(_supervision_world(people))
+    objects.update(_quiz_attempt_world(people))
     return people, objects
+
+
+def _quiz_attempt_world(people) -> dict:
+    """The demo course's pre-test (its bank synced) with the trainee's attempt in progress."""
+    from app.quizzes.attempts import start_attempt
+    from tests.quiz_attempts_support import fixture_quiz, sync_fixture_banks
+    from tests.courses_support import sync_fixture_pack
+
+    sync_fixture_banks()
+    quiz = fixture_quiz(sync_fixture_pack())
+    return {"quiz_id": quiz.id, "attempt_id": start_attempt(quiz, people["trainee"]).id}
+
+
+def _supervision_world(people) -> dict:
+    """A submitted individual supervision of the world's trainee, with an action item the trainee owns."""
+    from datetime import timedelta
+
+    from app.core.db import utcnow
+    from app.supervision import services
+    from app.supervision.models import Modality, SessionFormat
+
+    data = services.SessionData(
+        supervisee_ids=[people["trainee"].id], format=SessionFormat.INDIVIDUAL, modality=Modality.PHONE,
+        started_at=utcnow() - timedelta(days=1), duration_minutes=45,
+        cases=[services.CaseData(client_code="CH-001", summary="Insomnio.")],
+        actions=[services.ActionData("Leer el módulo 3", people["trainee"].id)])
+    session = services.start_session(people["supervisor"], data)
+    services.submit_session(session, data, people["supervisor"])
+    return {"supervision_id": session.id, "action_id": session.action_items[0].id, "export_kind": "sessions"}
+
+
+def _practice_world(people) -> dict:
+    """One practice session of the world's trainee, returned by their supervisor for correction."""
+    from datetime import date
+
+    from app.practice import services
+    from app.practice.models import DeliveryMode, Intervention, ReviewDecision
+
+    entry = services.save_entry(people["trainee"], services.EntryData(
+        client_code="CH-0001", intervention=Intervention.PM_PLUS, session_number=1, delivered_on=date.today(),
+        duration_minutes=60, mode=DeliveryMode.CLINIC, risk_flags=["none"]), submit=True, today=date.today())
+    services.review_entry(entry, people["supervisor"], ReviewDecision.RETURNED, "Add the duration.")
+    return {"entry_id": entry.id, "practice_case_id": entry.case_id}
+
+
+def _quiz_report_world(cohort, people) -> dict:
+    """A course of the cohort with a pre-test the world's trainee has finished (one question)."""
+    from tests.quiz_support import make_attempt, make_course, make_quiz
+
+    quiz = make_quiz(make_course(cohort), "report-pre-test", "pre_test")
+    make_attempt(quiz, people["trainee"], cohort, {"Q1": 0})
+    return {"report_course": quiz.course.slug, "report_quiz": quiz.slug, "report_item": "Q1"}
+
+
+def _competency_views_world(people, cohort) -> dict:
+    """A two-item tool of the organisation, one rating of the trainee, and a calibration session of two raters."""
+    from tests.competency_support import load_tool, make_assessment, make_rating_session
+
+    tool = load_tool(organisation_id=cohort.organisation_id, items=2)
+    make_assessment(people["trainee"], tool, assessor=people["supervisor"], cohort=cohort, levels={"FHS-01": 2})
+    session = make_rating_session(tool, {people["supervisor"]: {"FHS-01": 2}, people["trainer"]: {"FHS-01": 3}},
+                                  cohort=cohort, reference=people["trainer"])
+    return {"feedback_user_id": people["trainee"].id, "calibration_session_id": session.id}
+
+
+def _question_bank_world(org, trainer) -> dict:
+    """A web bank of the organisation with one question, and a GIFT import waiting for confirmation."""
+    from app.quizzes.bank_imports import start_bank_import
+    from app.quizzes.banks import create_bank, save_question
+
+    bank = create_bank(org.id, "access-bank", "es", "Banco", trainer)
+    question, _ = save_question(bank, None, "::Q1::¿Sí?{T}", None, trainer)
+    batch = start_bank_import(bank, trainer, "b.gift", "::Q2::¿No?{F}")
+    return {"bank_id": bank.id, "bank_question_id": question.id, "bank_import_id": batch.id}
+
+
+def _rating_world(people) -> dict:
+    """A two-item tool; the supervisor's submitted rating of the trainee with a harm flag; a rating session."""
+    import sqlalchemy as sa
+
+    from app.competencies import services
+    from app.competencies.models import AssessmentMethod, AssessmentStage
+    from app.extensions import db
+    from app.notifications.models import Notification
+    from tests.competency_support import load_tool
+
+    tool = load_tool("pm-plus-strategy-skills", items=2)
+    supervisor, trainee = people["supervisor"], people["trainee"]
+    assessment = services.start_assessment(supervisor, trainee, tool, AssessmentStage.PRE, AssessmentMethod.ROLE_PLAY,
+                                           draw=True)
+    harmful = [b.code for b in tool.items[0].behaviours if b.group.value == "harmful"][:1]
+    services.save_ratings(assessment, {tool.items[0].id: services.ItemInput(behaviour_codes=harmful),
+                                       tool.items[1].id: services.ItemInput(not_observed=True)})
+    result = services.submit_assessment(assessment, supervisor)
+    session = services.create_rating_session(people["trainer"], tool, "Calibración", stage=AssessmentStage.PRE,
+                                             method=AssessmentMethod.RECORDING,
+                                             raters=[supervisor, people["trainer"]])
+    notification = db.session.scalar(sa.select(Notification).where(Notification.user_id == people["trainer"].id))
+    return {"assessment_id": assessment.id, "flag_id": result.raised[0].id,
+            "action_id": result.raised[0].actions[0].id, "rating_session_id": session.id,
+            "notification_id": notification.id}
 
 
 def _user_import(admin) -> int:

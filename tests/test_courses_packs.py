@@ -25,7 +25,7 @@ def test_valid_pack_loads():
 def test_unknown_top_level_key_is_a_warning_not_an_error(app):
     result = app.test_cli_runner().invoke(args=["content", "validate", str(DEMO_PACK)])
     assert result.exit_code == 0, result.output
-    assert "demo-course/course.toml:7: warning: unknown key 'quizzes' (ignored)" in result.output
+    assert "demo-course/course.toml:7: warning: unknown key 'glossary' (ignored)" in result.output
 
 
 def _line(path, text: str) -> int:

@@ -1,4 +1,4 @@
-"""Guard the question banks in quizzes/*.gift until the quiz engine loads them.
+"""Guard the content of the question banks in quizzes/*.gift (the engine loads them with flask content sync).
 
 Checks structure only: every file parses with our GIFT reader, each bank's Spanish and
 English files match item for item, answers are keyed and weighted consistently, and

@@ -165,7 +165,8 @@ class Assessment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    # None: a recorded or actor performance rated in a calibration session (nobody to flag or give feedback to).
+    trainee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     assessor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     tool_id: Mapped[int] = mapped_column(sa.ForeignKey("competency_tools.id"))
     tool_version: Mapped[str] = mapped_column(sa.String(32))
@@ -188,7 +189,7 @@ class Assessment(db.Model):
     superseded_at: Mapped[datetime | None]
     has_harm: Mapped[bool] = mapped_column(default=False)  # any item at level 1 (set on submit)
 
-    trainee: Mapped[User] = relationship(foreign_keys=[trainee_id])
+    trainee: Mapped[User | None] = relationship(foreign_keys=[trainee_id])
     assessor: Mapped[User | None] = relationship(foreign_keys=[assessor_id])
     tool: Mapped[CompetencyTool] = relationship()
     cohort: Mapped[Cohort | None] = relationship()

@@ -27,12 +27,20 @@ def home():
     if Role.SUPERVISOR in roles:
         context["supervisees"] = queries.supervisees_of(user)
         context["supervising"] = queries.cohorts_of(user, CohortRole.SUPERVISOR)
+        from app.competencies import queries as competency_queries
+
+        context["supervisee_flags"] = competency_queries.open_flags_of_supervisees(user)
+        context["assessments_due"] = competency_queries.assessments_due(user)
     if Role.TRAINER in roles:
         teaching = queries.cohorts_of(user, CohortRole.TRAINER)
         context["teaching"] = teaching
         context["teaching_counts"] = queries.member_counts([c.id for c in teaching])
     if Role.ADMIN in roles:
         context["summary"] = queries.organisation_summary(user.organisation_id)
+    if roles & {Role.SUPERVISOR, Role.TRAINEE, Role.TRAINER, Role.ADMIN, Role.CLINICAL_LEAD}:
+        from app.supervision.queries import home_panel
+
+        context["supervision_panel"] = home_panel(user, Role.SUPERVISOR in roles, Role.TRAINEE in roles)
     return render_template("core/home.html", **context)
 
 

@@ -35,6 +35,19 @@ def validate_command(path: Path | None) -> None:
         errors += sum(p.is_error for p in problems)
         warnings += sum(not p.is_error for p in problems)
     click.echo(f"{len(roots)} pack(s) checked: {errors} error(s), {warnings} warning(s).", err=True)
+    if path is None:  # the competency tool packs in competencies/*.toml
+        from app.competencies.cli import validate_tools
+
+        tools, tool_errors, tool_warnings = validate_tools()
+        click.echo(f"{tools} competency tool(s) checked: {tool_errors} error(s), {tool_warnings} warning(s).", err=True)
+        errors += tool_errors
+    if path is None:  # the question banks in quizzes/*.gift
+        from app.quizzes.cli import validate_bank_files
+
+        banks, bank_errors, bank_warnings = validate_bank_files()
+        click.echo(f"{banks} question bank file(s) checked: {bank_errors} error(s), {bank_warnings} warning(s).",
+                   err=True)
+        errors += bank_errors
     if errors:
         sys.exit(1)
 
@@ -57,6 +70,14 @@ def sync_command(path: Path | None) -> None:
         except PackConflictError as error:
             click.echo(f"skipped   {root.name}: {error}", err=True)
             failed += 1
+    if path is None:  # the competency tool packs in competencies/*.toml
+        from app.competencies.cli import sync_tools
+
+        failed += sync_tools()
+    if path is None:  # the question banks in quizzes/*.gift
+        from app.quizzes.cli import sync_bank_files
+
+        failed += sync_bank_files()
     db.session.commit()
     if failed:
         sys.exit(1)

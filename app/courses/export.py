@@ -61,6 +61,9 @@ def course_toml(course: Course) -> str:
             lines += ["", "[[modules.lessons]]", f"slug = {_string(lesson.slug)}"]
             if lesson.minutes is not None:
                 lines.append(f"minutes = {lesson.minutes}")
+    from app.quizzes.quiz_sync import quizzes_toml
+
+    lines += quizzes_toml(course, languages)
     return "\n".join(lines) + "\n"
 
 

@@ -71,6 +71,9 @@ def sync_pack(pack: Pack) -> SyncResult:
             sources=pack.sources, content_hash=pack.content_hash)
     db.session.flush()
     counts = _sync_structure(course, pack)
+    from app.quizzes.quiz_sync import sync_quizzes
+
+    sync_quizzes(course, pack.quizzes)
     db.session.flush()
     return SyncResult(pack.slug, pack.version, SyncAction.CREATED if created else SyncAction.UPDATED, *counts)
 

@@ -53,8 +53,11 @@ def course(slug: str):
     course = _course_or_404(slug)
     user = current_user._get_current_object()
     progress = queries.course_progress(user, course, queries.course_language(user, course, str(get_locale())))
+    from app.core.db import utcnow
+    from app.quizzes.attempt_queries import course_quizzes
+
     return render_template("courses/course.html", course=course, progress=progress,
-                           can_study=can_study_course(user, course))
+                           can_study=can_study_course(user, course), quizzes=course_quizzes(course, user, utcnow()))
 
 
 @bp.route("/<slug>/lessons/<lesson_slug>")

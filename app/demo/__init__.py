@@ -95,6 +95,19 @@ def seed_demo() -> dict[str, str]:
                        trainee_id=learner.id, cohort_id=cohort.id)
     _give_demo_course(cohort, learners)
     _seed_training_days(cohort, staff["trainer"], learners)
+    from app.demo.competencies import seed_competencies
+    from app.training.queries import local_today
+
+    seed_competencies(cohort, staff["trainer"], staff["supervisor"], learners, local_today())
+    from app.demo.practice import seed_practice
+
+    seed_practice(staff["supervisor"])
+    from app.demo.quiz_reports import seed_quiz_results
+
+    seed_quiz_results(cohort, learners[1:])  # the main trainee takes her own tests
+    from app.demo.supervision import seed_supervision
+
+    seed_supervision(org, password_hash)
     db.session.flush()
     return {username: DEMO_PASSWORD for username in staff}
 

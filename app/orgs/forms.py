@@ -18,6 +18,7 @@ ROLE_LABELS = {
     Role.SUPERVISOR: _l("Supervisor"),
     Role.TRAINER: _l("Trainer"),
     Role.ADMIN: _l("Administrator"),
+    Role.CLINICAL_LEAD: _l("Clinical lead"),
 }
 COHORT_ROLE_LABELS = {
     CohortRole.TRAINER: _l("Trainers"),

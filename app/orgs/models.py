@@ -20,6 +20,8 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     TRAINER = "trainer"
     ADMIN = "admin"
+    # Organisation-level clinical responsibility: alerted to high-risk cases, may read any supervision notes.
+    CLINICAL_LEAD = "clinical_lead"
 
 
 class CohortStatus(StrEnum):
@@ -43,6 +45,10 @@ class Organisation(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     country: Mapped[str | None] = mapped_column(sa.String(2))
     default_language: Mapped[str] = mapped_column(sa.String(8), default="es")
+    # Supervision settings: a supervisee with no session for longer than this is overdue;
+    # a well-being score at or below the threshold opens a follow-up action item.
+    supervision_overdue_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    wellbeing_followup_score: Mapped[int] = mapped_column(default=4, server_default="4")
 
     sites: Mapped[list[Site]] = relationship(back_populates="organisation", order_by="Site.name")
 

@@ -102,6 +102,14 @@ class Question(db.Model):
     )
 
 
+class VersionOrigin(StrEnum):
+    """Where a question version came from, shown in its history."""
+
+    PACK = "pack"  # a bank file in quizzes/, by flask content sync
+    IMPORT = "import"  # a GIFT file imported in the browser or with flask quizzes import
+    EDITOR = "editor"  # written or edited in the browser
+
+
 class QuestionVersion(db.Model):
     """One immutable version of a question: ``data`` is the question as a GIFT-shaped dict."""
 
@@ -117,9 +125,43 @@ class QuestionVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     change_note: Mapped[str | None] = mapped_column(sa.String(300))
+    origin: Mapped[VersionOrigin] = mapped_column(enum_column(VersionOrigin), default=VersionOrigin.EDITOR)
 
     question: Mapped[Question] = relationship(back_populates="versions")
     created_by: Mapped[User | None] = relationship()
+
+
+class QuestionImportStatus(StrEnum):
+    PREVIEWED = "previewed"
+    IMPORTED = "imported"
+    DISCARDED = "discarded"
+
+
+class QuestionImport(db.Model):
+    """GIFT text uploaded into a web bank, kept between the preview and the confirmation.
+
+    The status makes the confirmation happen once: a second submit finds it imported.
+    """
+
+    __tablename__ = "question_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(sa.ForeignKey("question_banks.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    gift_text: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[QuestionImportStatus] = mapped_column(
+        enum_column(QuestionImportStatus), default=QuestionImportStatus.PREVIEWED
+    )
+    question_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    imported_at: Mapped[datetime | None]
+    imported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    bank: Mapped[QuestionBank] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    imported_by: Mapped[User | None] = relationship(foreign_keys=[imported_by_id])
 
 
 class QuizKind(StrEnum):
@@ -198,6 +240,34 @@ class QuizSlot(db.Model):
     quiz: Mapped[Quiz] = relationship(back_populates="slots")
 
 
+class QuizOverride(db.Model):
+    """An organisation's own settings for a quiz (pack quizzes are shared): set by its trainers in the browser."""
+
+    __tablename__ = "quiz_overrides"
+    __table_args__ = (sa.UniqueConstraint("quiz_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(sa.ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    shuffle_questions: Mapped[bool] = mapped_column(default=False)
+    shuffle_answers: Mapped[bool] = mapped_column(default=False)
+    pass_mark: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=Decimal(80))
+    max_attempts: Mapped[int | None]
+    grading_method: Mapped[GradingMethod] = mapped_column(enum_column(GradingMethod), default=GradingMethod.HIGHEST)
+    time_limit_minutes: Mapped[int | None]
+    feedback_timing: Mapped[FeedbackTiming] = mapped_column(
+        enum_column(FeedbackTiming), default=FeedbackTiming.AFTER_SUBMIT
+    )
+    questions_per_page: Mapped[int] = mapped_column(default=1)
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    is_published: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    quiz: Mapped[Quiz] = relationship()
+
+
 class AttemptStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     NEEDS_GRADING = "needs_grading"  # submitted, an essay waits for a trainer
@@ -211,6 +281,7 @@ class QuizAttempt(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("quiz_id", "user_id", "number"),
         sa.Index("ix_quiz_attempts_user_quiz", "user_id", "quiz_id"),
+        sa.Index("ix_quiz_attempts_status_deadline", "status", "deadline_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

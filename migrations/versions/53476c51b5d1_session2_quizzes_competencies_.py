@@ -1,8 +1,8 @@
 """session2 quizzes competencies notifications
 
-Revision ID: 5e72d31b5697
+Revision ID: 53476c51b5d1
 Revises: c4f13b52d575
-Create Date: 2026-11-22 23:30:14.597812
+Create Date: 2026-11-22 23:54:18.490859
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '5e72d31b5697'
+revision = '53476c51b5d1'
 down_revision = 'c4f13b52d575'
 branch_labels = None
 depends_on = None
@@ -40,6 +40,19 @@ def upgrade():
     )
     with op.batch_alter_table('competency_tools', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_competency_tools_organisation_id'), ['organisation_id'], unique=False)
+
+    op.create_table('practice_rules',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('intervention', sa.Enum('pm_plus', 'pfa', 'other', name='intervention', native_enum=False, length=32), nullable=False),
+    sa.Column('required_sessions', sa.Integer(), nullable=False),
+    sa.Column('needs_post_assessment', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_practice_rules_organisation_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_practice_rules')),
+    sa.UniqueConstraint('organisation_id', 'intervention', name=op.f('uq_practice_rules_organisation_id_intervention'))
+    )
+    with op.batch_alter_table('practice_rules', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_practice_rules_organisation_id'), ['organisation_id'], unique=False)
 
     op.create_table('question_banks',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -138,6 +151,46 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_notifications_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index('ix_notifications_user_read', ['user_id', 'read_at'], unique=False)
 
+    op.create_table('practice_cases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('trainee_id', sa.Integer(), nullable=False),
+    sa.Column('client_code', sa.String(length=20), nullable=False),
+    sa.Column('intervention', sa.Enum('pm_plus', 'pfa', 'other', name='intervention', native_enum=False, length=32), nullable=False),
+    sa.Column('intervention_other', sa.String(length=100), nullable=True),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_practice_cases_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['trainee_id'], ['users.id'], name=op.f('fk_practice_cases_trainee_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_practice_cases')),
+    sa.UniqueConstraint('trainee_id', 'client_code', 'intervention', name=op.f('uq_practice_cases_trainee_id_client_code_intervention'))
+    )
+    with op.batch_alter_table('practice_cases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_practice_cases_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_practice_cases_trainee_id'), ['trainee_id'], unique=False)
+
+    op.create_table('question_imports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('bank_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('gift_text', sa.Text(), nullable=False),
+    sa.Column('status', sa.Enum('previewed', 'imported', 'discarded', name='questionimportstatus', native_enum=False, length=32), nullable=False),
+    sa.Column('question_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('imported_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('imported_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['bank_id'], ['question_banks.id'], name=op.f('fk_question_imports_bank_id_question_banks'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_question_imports_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['imported_by_id'], ['users.id'], name=op.f('fk_question_imports_imported_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_question_imports_organisation_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_question_imports'))
+    )
+    with op.batch_alter_table('question_imports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_question_imports_bank_id'), ['bank_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_question_imports_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('questions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('bank_id', sa.Integer(), nullable=False),
@@ -219,7 +272,7 @@ def upgrade():
     op.create_table('assessments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
-    sa.Column('trainee_id', sa.Integer(), nullable=False),
+    sa.Column('trainee_id', sa.Integer(), nullable=True),
     sa.Column('assessor_id', sa.Integer(), nullable=True),
     sa.Column('tool_id', sa.Integer(), nullable=False),
     sa.Column('tool_version', sa.String(length=32), nullable=False),
@@ -256,6 +309,43 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_assessments_rating_session_id'), ['rating_session_id'], unique=False)
         batch_op.create_index('ix_assessments_trainee_tool', ['trainee_id', 'tool_id'], unique=False)
 
+    op.create_table('practice_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('trainee_id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'submitted', 'returned', 'verified', name='entrystatus', native_enum=False, length=32), nullable=False),
+    sa.Column('session_number', sa.Integer(), nullable=True),
+    sa.Column('delivered_on', sa.Date(), nullable=True),
+    sa.Column('duration_minutes', sa.Integer(), nullable=True),
+    sa.Column('mode', sa.Enum('home_visit', 'clinic', 'phone', name='deliverymode', native_enum=False, length=32), nullable=True),
+    sa.Column('risk_flags', sa.JSON(), nullable=False),
+    sa.Column('has_risk_flag', sa.Boolean(), nullable=False),
+    sa.Column('risk_action', sa.Text(), nullable=True),
+    sa.Column('outcome_before', sa.Integer(), nullable=True),
+    sa.Column('outcome_after', sa.Integer(), nullable=True),
+    sa.Column('custom_measure_name', sa.String(length=100), nullable=True),
+    sa.Column('custom_measure_value', sa.Float(), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('submitted_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reviewed_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
+    sa.Column('review_comment', sa.Text(), nullable=True),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('outcome_after IS NULL OR (outcome_after BETWEEN 0 AND 20)', name=op.f('ck_practice_entries_outcome_after_range')),
+    sa.CheckConstraint('outcome_before IS NULL OR (outcome_before BETWEEN 0 AND 20)', name=op.f('ck_practice_entries_outcome_before_range')),
+    sa.ForeignKeyConstraint(['case_id'], ['practice_cases.id'], name=op.f('fk_practice_entries_case_id_practice_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_practice_entries_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['reviewed_by_id'], ['users.id'], name=op.f('fk_practice_entries_reviewed_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['trainee_id'], ['users.id'], name=op.f('fk_practice_entries_trainee_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_practice_entries'))
+    )
+    with op.batch_alter_table('practice_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_practice_entries_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_practice_entries_organisation_id_status', ['organisation_id', 'status'], unique=False)
+        batch_op.create_index('ix_practice_entries_trainee_id_status', ['trainee_id', 'status'], unique=False)
+
     op.create_table('question_versions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('question_id', sa.Integer(), nullable=False),
@@ -266,6 +356,7 @@ def upgrade():
     sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('change_note', sa.String(length=300), nullable=True),
+    sa.Column('origin', sa.Enum('pack', 'import', 'editor', name='versionorigin', native_enum=False, length=32), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_question_versions_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['question_id'], ['questions.id'], name=op.f('fk_question_versions_question_id_questions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_question_versions')),
@@ -299,7 +390,35 @@ def upgrade():
     with op.batch_alter_table('quiz_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_quiz_attempts_cohort_id'), ['cohort_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_quiz_attempts_quiz_id'), ['quiz_id'], unique=False)
+        batch_op.create_index('ix_quiz_attempts_status_deadline', ['status', 'deadline_at'], unique=False)
         batch_op.create_index('ix_quiz_attempts_user_quiz', ['user_id', 'quiz_id'], unique=False)
+
+    op.create_table('quiz_overrides',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('quiz_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('shuffle_questions', sa.Boolean(), nullable=False),
+    sa.Column('shuffle_answers', sa.Boolean(), nullable=False),
+    sa.Column('pass_mark', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('max_attempts', sa.Integer(), nullable=True),
+    sa.Column('grading_method', sa.Enum('highest', 'last', 'first', 'average', name='gradingmethod', native_enum=False, length=32), nullable=False),
+    sa.Column('time_limit_minutes', sa.Integer(), nullable=True),
+    sa.Column('feedback_timing', sa.Enum('immediate', 'after_submit', 'after_close', name='feedbacktiming', native_enum=False, length=32), nullable=False),
+    sa.Column('questions_per_page', sa.Integer(), nullable=False),
+    sa.Column('opens_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closes_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('is_published', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_quiz_overrides_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['quiz_id'], ['quizzes.id'], name=op.f('fk_quiz_overrides_quiz_id_quizzes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_quiz_overrides_updated_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quiz_overrides')),
+    sa.UniqueConstraint('quiz_id', 'organisation_id', name=op.f('uq_quiz_overrides_quiz_id_organisation_id'))
+    )
+    with op.batch_alter_table('quiz_overrides', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quiz_overrides_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quiz_overrides_quiz_id'), ['quiz_id'], unique=False)
 
     op.create_table('quiz_slots',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -382,6 +501,51 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_item_ratings_assessment_id'), ['assessment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_item_ratings_item_id'), ['item_id'], unique=False)
 
+    op.create_table('practice_reviews',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('reviewer_id', sa.Integer(), nullable=True),
+    sa.Column('decision', sa.Enum('verified', 'returned', name='reviewdecision', native_enum=False, length=32), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=True),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['entry_id'], ['practice_entries.id'], name=op.f('fk_practice_reviews_entry_id_practice_entries'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['reviewer_id'], ['users.id'], name=op.f('fk_practice_reviews_reviewer_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_practice_reviews'))
+    )
+    with op.batch_alter_table('practice_reviews', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_practice_reviews_entry_id'), ['entry_id'], unique=False)
+
+    op.create_table('supervision_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('supervisor_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=True),
+    sa.Column('cohort_id', sa.Integer(), nullable=True),
+    sa.Column('format', sa.Enum('individual', 'group', 'peer', name='sessionformat', native_enum=False, length=32), nullable=False),
+    sa.Column('modality', sa.Enum('in_person', 'phone', 'video', name='modality', native_enum=False, length=32), nullable=False),
+    sa.Column('started_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('duration_minutes', sa.Integer(), nullable=False),
+    sa.Column('topics', sa.JSON(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('assessment_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('draft', 'submitted', name='sessionstatus', native_enum=False, length=32), nullable=False),
+    sa.Column('draft_saved_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessments.id'], name=op.f('fk_supervision_sessions_assessment_id_assessments'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['cohort_id'], ['cohorts.id'], name=op.f('fk_supervision_sessions_cohort_id_cohorts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_supervision_sessions_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_supervision_sessions_site_id_sites'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['supervisor_id'], ['users.id'], name=op.f('fk_supervision_sessions_supervisor_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervision_sessions'))
+    )
+    with op.batch_alter_table('supervision_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supervision_sessions_cohort_id'), ['cohort_id'], unique=False)
+        batch_op.create_index('ix_supervision_sessions_org_started', ['organisation_id', 'started_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supervision_sessions_site_id'), ['site_id'], unique=False)
+        batch_op.create_index('ix_supervision_sessions_supervisor_started', ['supervisor_id', 'started_at'], unique=False)
+
     op.create_table('remediation_actions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('flag_id', sa.Integer(), nullable=False),
@@ -400,16 +564,134 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_remediation_actions_flag_id'), ['flag_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_remediation_actions_owner_id'), ['owner_id'], unique=False)
 
+    op.create_table('supervision_action_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('about_id', sa.Integer(), nullable=True),
+    sa.Column('description', sa.String(length=500), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('status', sa.Enum('open', 'done', name='actionstatus', native_enum=False, length=32), nullable=False),
+    sa.Column('is_wellbeing_followup', sa.Boolean(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('done_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('done_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['about_id'], ['users.id'], name=op.f('fk_supervision_action_items_about_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['done_by_id'], ['users.id'], name=op.f('fk_supervision_action_items_done_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_supervision_action_items_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_supervision_action_items_owner_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['session_id'], ['supervision_sessions.id'], name=op.f('fk_supervision_action_items_session_id_supervision_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervision_action_items'))
+    )
+    with op.batch_alter_table('supervision_action_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supervision_action_items_about_id'), ['about_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supervision_action_items_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index('ix_supervision_action_items_owner_status', ['owner_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supervision_action_items_session_id'), ['session_id'], unique=False)
+
+    op.create_table('supervision_attendees',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('supervisee_id', sa.Integer(), nullable=False),
+    sa.Column('wellbeing_score', sa.Integer(), nullable=True),
+    sa.Column('wellbeing_note', sa.Text(), nullable=True),
+    sa.Column('acknowledged_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['session_id'], ['supervision_sessions.id'], name=op.f('fk_supervision_attendees_session_id_supervision_sessions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['supervisee_id'], ['users.id'], name=op.f('fk_supervision_attendees_supervisee_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervision_attendees')),
+    sa.UniqueConstraint('session_id', 'supervisee_id', name=op.f('uq_supervision_attendees_session_id_supervisee_id'))
+    )
+    with op.batch_alter_table('supervision_attendees', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supervision_attendees_session_id'), ['session_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supervision_attendees_supervisee_id'), ['supervisee_id'], unique=False)
+
+    op.create_table('supervision_cases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('supervisee_id', sa.Integer(), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('client_code', sa.String(length=20), nullable=False),
+    sa.Column('intervention', sa.Enum('pm_plus', 'pfa', 'other', name='intervention', native_enum=False, length=32), nullable=False),
+    sa.Column('session_number', sa.Integer(), nullable=True),
+    sa.Column('summary', sa.Text(), nullable=True),
+    sa.Column('risk_level', sa.Enum('none', 'low', 'moderate', 'high', 'imminent', name='risklevel', native_enum=False, length=32), nullable=False),
+    sa.Column('action_taken', sa.Text(), nullable=True),
+    sa.Column('referral', sa.Text(), nullable=True),
+    sa.Column('risk_alerted_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['session_id'], ['supervision_sessions.id'], name=op.f('fk_supervision_cases_session_id_supervision_sessions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['supervisee_id'], ['users.id'], name=op.f('fk_supervision_cases_supervisee_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervision_cases'))
+    )
+    with op.batch_alter_table('supervision_cases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supervision_cases_session_id'), ['session_id'], unique=False)
+        batch_op.create_index('ix_supervision_cases_supervisee_risk', ['supervisee_id', 'risk_level'], unique=False)
+
+    op.create_table('supervision_revisions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('revised_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('was_acknowledged', sa.Boolean(), nullable=False),
+    sa.Column('before', sa.JSON(), nullable=False),
+    sa.Column('after', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_supervision_revisions_actor_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['session_id'], ['supervision_sessions.id'], name=op.f('fk_supervision_revisions_session_id_supervision_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervision_revisions'))
+    )
+    with op.batch_alter_table('supervision_revisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supervision_revisions_session_id'), ['session_id'], unique=False)
+
+    with op.batch_alter_table('organisations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('supervision_overdue_days', sa.Integer(), server_default='14', nullable=False))
+        batch_op.add_column(sa.Column('wellbeing_followup_score', sa.Integer(), server_default='4', nullable=False))
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('organisations', schema=None) as batch_op:
+        batch_op.drop_column('wellbeing_followup_score')
+        batch_op.drop_column('supervision_overdue_days')
+
+    with op.batch_alter_table('supervision_revisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supervision_revisions_session_id'))
+
+    op.drop_table('supervision_revisions')
+    with op.batch_alter_table('supervision_cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_supervision_cases_supervisee_risk')
+        batch_op.drop_index(batch_op.f('ix_supervision_cases_session_id'))
+
+    op.drop_table('supervision_cases')
+    with op.batch_alter_table('supervision_attendees', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supervision_attendees_supervisee_id'))
+        batch_op.drop_index(batch_op.f('ix_supervision_attendees_session_id'))
+
+    op.drop_table('supervision_attendees')
+    with op.batch_alter_table('supervision_action_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supervision_action_items_session_id'))
+        batch_op.drop_index('ix_supervision_action_items_owner_status')
+        batch_op.drop_index(batch_op.f('ix_supervision_action_items_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_supervision_action_items_about_id'))
+
+    op.drop_table('supervision_action_items')
     with op.batch_alter_table('remediation_actions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_remediation_actions_owner_id'))
         batch_op.drop_index(batch_op.f('ix_remediation_actions_flag_id'))
 
     op.drop_table('remediation_actions')
+    with op.batch_alter_table('supervision_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_supervision_sessions_supervisor_started')
+        batch_op.drop_index(batch_op.f('ix_supervision_sessions_site_id'))
+        batch_op.drop_index('ix_supervision_sessions_org_started')
+        batch_op.drop_index(batch_op.f('ix_supervision_sessions_cohort_id'))
+
+    op.drop_table('supervision_sessions')
+    with op.batch_alter_table('practice_reviews', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_practice_reviews_entry_id'))
+
+    op.drop_table('practice_reviews')
     with op.batch_alter_table('item_ratings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_item_ratings_item_id'))
         batch_op.drop_index(batch_op.f('ix_item_ratings_assessment_id'))
@@ -432,8 +714,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_quiz_slots_quiz_id'))
 
     op.drop_table('quiz_slots')
+    with op.batch_alter_table('quiz_overrides', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quiz_overrides_quiz_id'))
+        batch_op.drop_index(batch_op.f('ix_quiz_overrides_organisation_id'))
+
+    op.drop_table('quiz_overrides')
     with op.batch_alter_table('quiz_attempts', schema=None) as batch_op:
         batch_op.drop_index('ix_quiz_attempts_user_quiz')
+        batch_op.drop_index('ix_quiz_attempts_status_deadline')
         batch_op.drop_index(batch_op.f('ix_quiz_attempts_quiz_id'))
         batch_op.drop_index(batch_op.f('ix_quiz_attempts_cohort_id'))
 
@@ -442,6 +730,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_question_versions_question_id'))
 
     op.drop_table('question_versions')
+    with op.batch_alter_table('practice_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_practice_entries_trainee_id_status')
+        batch_op.drop_index('ix_practice_entries_organisation_id_status')
+        batch_op.drop_index(batch_op.f('ix_practice_entries_case_id'))
+
+    op.drop_table('practice_entries')
     with op.batch_alter_table('assessments', schema=None) as batch_op:
         batch_op.drop_index('ix_assessments_trainee_tool')
         batch_op.drop_index(batch_op.f('ix_assessments_rating_session_id'))
@@ -469,6 +763,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_questions_bank_id'))
 
     op.drop_table('questions')
+    with op.batch_alter_table('question_imports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_question_imports_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_question_imports_bank_id'))
+
+    op.drop_table('question_imports')
+    with op.batch_alter_table('practice_cases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_practice_cases_trainee_id'))
+        batch_op.drop_index(batch_op.f('ix_practice_cases_organisation_id'))
+
+    op.drop_table('practice_cases')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_user_read')
         batch_op.drop_index(batch_op.f('ix_notifications_organisation_id'))
@@ -494,6 +798,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_question_banks_organisation_id'))
 
     op.drop_table('question_banks')
+    with op.batch_alter_table('practice_rules', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_practice_rules_organisation_id'))
+
+    op.drop_table('practice_rules')
     with op.batch_alter_table('competency_tools', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_competency_tools_organisation_id'))
 

@@ -1,0 +1,1 @@
+"""Supervised practice: trainees log the sessions they deliver; supervisors verify each one."""

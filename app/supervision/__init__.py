@@ -1,0 +1,1 @@
+"""Supervision logs: sessions, cases discussed, well-being checks and action items."""
