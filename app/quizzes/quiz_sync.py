@@ -61,16 +61,23 @@ class PackQuiz:
 
 
 def banks_folder(pack_root: Path) -> Path:
-    """Where a pack's banks live: QUIZZES_PATH, else ``quizzes/`` beside the packs folder (modules/../quizzes),
-    else beside the pack itself (a lone pack copied somewhere with its banks)."""
+    """Where a pack's banks live: QUIZZES_PATH; else ``quizzes/`` beside the packs folder (modules/../quizzes)
+    or beside the pack itself (a lone copy with its banks); else the content folder's banks (a pack exported
+    elsewhere)."""
     from flask import current_app, has_app_context
 
     configured = current_app.config.get("QUIZZES_PATH") if has_app_context() else None
     if configured:
         return Path(configured)
     root = pack_root.resolve()
-    beside_packs, beside_pack = root.parent.parent / "quizzes", root.parent / "quizzes"
-    return beside_pack if beside_pack.is_dir() and not beside_packs.is_dir() else beside_packs
+    for candidate in (root.parent.parent / "quizzes", root.parent / "quizzes"):
+        if candidate.is_dir():
+            return candidate
+    if has_app_context():
+        from app.courses.packs import content_root
+
+        return content_root().parent / "quizzes"
+    return root.parent.parent / "quizzes"
 
 
 class _BankFiles:

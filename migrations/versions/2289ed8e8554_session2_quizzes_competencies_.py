@@ -1,8 +1,8 @@
 """session2 quizzes competencies notifications
 
-Revision ID: 53476c51b5d1
+Revision ID: 2289ed8e8554
 Revises: c4f13b52d575
-Create Date: 2026-11-22 23:54:18.490859
+Create Date: 2026-11-22 23:59:12.207226
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '53476c51b5d1'
+revision = '2289ed8e8554'
 down_revision = 'c4f13b52d575'
 branch_labels = None
 depends_on = None
