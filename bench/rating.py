@@ -28,10 +28,12 @@ from bench import harness  # noqa: E402
 from bench.harness import Server, Target  # noqa: E402
 
 
-def start_draft(base_url: str, cookie: str) -> tuple[str, str, str]:
-    """As the demo supervisor: start a 15-item assessment of a supervisee; return its URL, CSRF token, one item id."""
-    status, _, page = harness.fetch(base_url + "/competencies/assess/new", cookie)
+def start_draft(base_url: str, cookie: str) -> tuple[str, str, str, str]:
+    """As the demo supervisor: start a 15-item assessment of a supervisee; return its URL, cookie, CSRF token, an item."""
+    status, headers, page = harness.fetch(base_url + "/competencies/assess/new", cookie)
     assert status == 200, status
+    renewed = harness._cookie_value(headers["set-cookie"], harness.SESSION_COOKIE)
+    cookie = f"{harness.SESSION_COOKIE}={renewed}" if renewed else cookie
     token = html.unescape(re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1))
     trainee = re.search(r'<select[^>]*name="trainee_id"[^>]*>\s*<option[^>]*value="(\d+)"', page).group(1)
     tool = next(value for value, label in re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]+)</option>', page)
@@ -39,11 +41,11 @@ def start_draft(base_url: str, cookie: str) -> tuple[str, str, str]:
     form = urllib.parse.urlencode({"csrf_token": token, "trainee_id": trainee, "tool_id": tool, "stage": "pre",
                                    "method": "role_play", "scenario_id": 0})
     status, headers, _ = harness.fetch(base_url + "/competencies/assess/new", cookie, "POST", form)
-    assert status == 302, status
+    assert status == 302, (status, _)
     url = base_url + urllib.parse.urlsplit(headers["location"]).path
     status, _, page = harness.fetch(url, cookie)
     item = re.search(r'data-item="(\d+)"', page).group(1)
-    return url, token, item
+    return url, cookie, token, item
 
 
 def autosave_latency(url: str, cookie: str, token: str, item: str, repeat: int = 100) -> dict[str, float]:
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             hello = harness.measure(Target("hello-world (reference)", reference.url + "/", expect_text="Hello"),
                                     "—", args.seconds, args.connections, client)
             cookie = harness.sign_in(server.url, "supervisor")
-            url, token, item = start_draft(server.url, cookie)
+            url, cookie, token, item = start_draft(server.url, cookie)
             results = [hello]
             for target in (Target("rating page, 15 items (supervisor)", url, cookie, "data-rating"),
                            Target("assessments list (supervisor)", server.url + "/competencies/assess", cookie,

@@ -137,7 +137,8 @@ def assess_rate(assessment_id: int):
                   "error")
         return redirect(url_for("competencies.assess_view", assessment_id=assessment.id)), 303
     authorize(can_edit_assessment(current_user, assessment))
-    form = rating_form(assessment.tool, services.ratings_by_item(assessment), assessment.overall_note)
+    items = services.visible_items(assessment.tool)
+    form = rating_form(assessment.tool, services.ratings_by_item(assessment), assessment.overall_note, items)
     item_errors: dict = {}
     if form.validate_on_submit():
         try:
@@ -169,7 +170,7 @@ def assess_rate(assessment_id: int):
     elif form.is_submitted() and _wants_json():
         return _autosave_answer(assessment, {0: _("The form could not be read. Reload the page.")}, 400)
     return render_template("competencies/rate.html", assessment=assessment, form=form, item_errors=item_errors,
-                           rating_items=services.visible_items(assessment.tool),
+                           rating_items=items,
                            ratings=services.ratings_by_item(assessment)), 422 if form.is_submitted() else 200
 
 

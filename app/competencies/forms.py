@@ -90,11 +90,32 @@ class RatingForm(FlaskForm):
         return result
 
 
-def rating_form(tool: CompetencyTool, ratings: dict, overall_note: str | None) -> RatingForm:
+_FORM_CLASSES: dict[tuple, type[RatingForm]] = {}  # one class per tool version and item set, built once
+
+
+def rating_form(tool: CompetencyTool, ratings: dict, overall_note: str | None,
+                items: list | None = None) -> RatingForm:
     """The form for this tool, filled in with the draft saved so far."""
-    fields: dict[str, Any] = {"item_ids": []}
+    items = visible_items(tool) if items is None else items
     data: dict[str, Any] = {"overall_note": overall_note}
-    for item in visible_items(tool):
+    for item in items:
+        rating = ratings.get(item.id)
+        if rating is not None:
+            data[f"i{item.id}_b"] = list(rating.behaviour_codes)
+            data[f"i{item.id}_na"] = rating.not_observed
+            data[f"i{item.id}_none"] = rating.level is not None and not rating.behaviour_codes
+            data[f"i{item.id}_note"] = rating.note
+    key = (tool.id, tool.content_hash, tuple((item.id, tuple(b.code for b in item.behaviours if not b.is_hidden))
+                                             for item in items))
+    form_class = _FORM_CLASSES.get(key)
+    if form_class is None:
+        form_class = _FORM_CLASSES[key] = _rating_form_class(items)
+    return form_class(data=data)
+
+
+def _rating_form_class(items: list) -> type[RatingForm]:
+    fields: dict[str, Any] = {"item_ids": []}
+    for item in items:
         fields["item_ids"].append(item.id)
         fields[f"i{item.id}_b"] = SelectMultipleField(
             _l("Behaviours seen"), choices=[SelectChoice(value=b.code, label=b.code) for b in item.behaviours if not b.is_hidden])
@@ -102,14 +123,7 @@ def rating_form(tool: CompetencyTool, ratings: dict, overall_note: str | None) -
         fields[f"i{item.id}_none"] = BooleanField(_l("None of these behaviours seen"))
         fields[f"i{item.id}_note"] = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)],
                                                    filters=[_strip])
-        rating = ratings.get(item.id)
-        if rating is not None:
-            data[f"i{item.id}_b"] = list(rating.behaviour_codes)
-            data[f"i{item.id}_na"] = rating.not_observed
-            data[f"i{item.id}_none"] = rating.level is not None and not rating.behaviour_codes
-            data[f"i{item.id}_note"] = rating.note
-    form_class = type("ToolRatingForm", (RatingForm,), fields)
-    return form_class(data=data)
+    return type("ToolRatingForm", (RatingForm,), fields)
 
 
 class AmendForm(FlaskForm):

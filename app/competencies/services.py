@@ -81,7 +81,10 @@ def can_use_tool(tool: CompetencyTool, organisation_id: int) -> bool:
 
 
 def visible_items(tool: CompetencyTool) -> list[CompetencyItem]:
-    return [item for item in tool.items if not item.is_hidden]
+    """The tool's current items with their behaviours (loaded in one more query, not one per item)."""
+    return list(db.session.scalars(
+        sa.select(CompetencyItem).where(CompetencyItem.tool_id == tool.id, CompetencyItem.is_hidden.is_(False))
+        .options(selectinload(CompetencyItem.behaviours)).order_by(CompetencyItem.position, CompetencyItem.id)))
 
 
 def visible_scenarios(tool: CompetencyTool) -> list[Scenario]:

@@ -1,8 +1,8 @@
 """session2 quizzes competencies notifications
 
-Revision ID: 2289ed8e8554
+Revision ID: 5cf5e04d3876
 Revises: c4f13b52d575
-Create Date: 2026-11-22 23:59:12.207226
+Create Date: 2026-11-23 00:10:29.630057
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '2289ed8e8554'
+revision = '5cf5e04d3876'
 down_revision = 'c4f13b52d575'
 branch_labels = None
 depends_on = None
