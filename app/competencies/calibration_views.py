@@ -76,7 +76,7 @@ def calibration_session(calibration_session_id: int):
 def calibration_cohort(cohort_id: int):
     cohort = _cohort(cohort_id)
     authorize(can_view_cohort_calibration(current_user, cohort))
-    filters, tool, _stage = _filters(cohort)
+    filters, tool, _stage = _filters(cohort, queries.latest_session_tool_id(cohort))
     del filters.stage
     form, min_exact, min_kappa = _thresholds()
     items = {item.id: item for item in queries.visible_items(tool)} if tool else {}

@@ -270,6 +270,13 @@ def session_ratings(sessions: list[RatingSession], items: dict[int, CompetencyIt
     return result
 
 
+def latest_session_tool_id(cohort: Cohort) -> int | None:
+    """The tool of the cohort's most recent rating session: what its calibration page shows first."""
+    return db.session.scalar(
+        sa.select(RatingSession.tool_id).where(RatingSession.cohort_id == cohort.id)
+        .order_by(RatingSession.created_at.desc(), RatingSession.id.desc()).limit(1))
+
+
 def cohort_sessions(cohort: Cohort, tool: CompetencyTool) -> list[RatingSession]:
     return list(db.session.scalars(
         sa.select(RatingSession).where(RatingSession.cohort_id == cohort.id, RatingSession.tool_id == tool.id)

@@ -103,10 +103,11 @@ def _cohort(cohort_id: int) -> Cohort:
     return cohort
 
 
-def _filters(cohort: Cohort) -> tuple[ReportFilterForm, CompetencyTool | None, str]:
-    """The chosen tool and round (query string), defaulting to the cohort's latest ratings."""
+def _filters(cohort: Cohort, preferred_tool_id: int | None = None) -> tuple[ReportFilterForm, CompetencyTool | None, str]:
+    """The chosen tool and round (query string), defaulting to the preferred tool or the cohort's latest ratings."""
     tools = queries.tools_for(cohort.organisation_id)
     default_tool, default_stage = queries.default_tool_and_stage(cohort, tools)
+    default_tool = next((t for t in tools if t.id == preferred_tool_id), default_tool)
     form = ReportFilterForm(request.args)
     form.stage.choices = [SelectChoice(s.value, label) for s, label in STAGE_LABELS.items()]
     form.tool.choices = [SelectChoice(t.slug, text(t.name)) for t in tools]

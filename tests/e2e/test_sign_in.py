@@ -32,7 +32,7 @@ def admin_home(page: Page) -> None:
     expect(summary).to_be_visible()
     figures = summary.get_by_role("listitem")
     stat(figures, _("trainees"), r"\d+")  # the import journey adds trainees to the same server
-    stat(figures, _("supervisors"), "1")
+    stat(figures, _("supervisors"), "2")  # the demo supervisor and the third calibration rater
     stat(figures, _("trainers"), "1")
     stat(figures, _("administrators"), "1")
     stat(figures, _("sites"), "2")

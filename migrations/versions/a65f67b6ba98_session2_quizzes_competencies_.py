@@ -1,8 +1,8 @@
 """session2 quizzes competencies notifications
 
-Revision ID: 5cf5e04d3876
+Revision ID: a65f67b6ba98
 Revises: c4f13b52d575
-Create Date: 2026-11-23 00:10:29.630057
+Create Date: 2026-11-23 00:20:45.020399
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '5cf5e04d3876'
+revision = 'a65f67b6ba98'
 down_revision = 'c4f13b52d575'
 branch_labels = None
 depends_on = None
