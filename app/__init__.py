@@ -39,6 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.quizzes.views import bp as quizzes_bp
     from app.supervision.views import bp as supervision_bp
     from app.practice.views import bp as practice_bp
+    from app.certificates.views import bp as certificates_bp
 
     sessions.init_app(app)
     app.register_blueprint(core_bp)
@@ -51,6 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(competencies_bp)
     app.register_blueprint(practice_bp)
+    app.register_blueprint(certificates_bp)
 
     from app import cli
 

@@ -1,0 +1,1 @@
+"""Certification: rules with a visible path, PDF certificates, public verification, Open Badges 3.0."""

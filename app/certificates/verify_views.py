@@ -1,0 +1,4 @@
+"""Routes: verify_views"""
+from __future__ import annotations
+
+from app.certificates.blueprint import bp  # noqa: F401
