@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from app.quizzes.report_csv import neutralise, to_csv
+from app.core.csv_files import neutralise, to_csv
 from tests.quiz_support import make_attempt, make_course, make_quiz
 
 

@@ -1,13 +1,10 @@
 """The cohort's ratings as CSV: one row per assessment × item, with the behaviours ticked (codes and texts).
 
-UTF-8 with a byte-order mark so spreadsheet programs read the accents; a cell that a spreadsheet
-would run as a formula (starting with =, +, -, @, tab or carriage return) is prefixed with an
-apostrophe. Reads four statements whatever the size of the cohort.
+The file format (byte-order mark, formulas neutralised) is app/core/csv_files. Reads four statements
+whatever the size of the cohort.
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 
 import sqlalchemy as sa
@@ -16,19 +13,13 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.competencies.levels import LEVEL_NAMES
 from app.competencies.models import Assessment, CompetencyItem, CompetencyTool
 from app.competencies.queries import counted
+from app.core import csv_files
 from app.extensions import db
 from app.orgs.models import Cohort
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ["trainee", "username", "stage", "method", "assessor", "observed_on", "submitted_at", "tool",
            "tool_version", "item_code", "item", "level", "level_name", "not_observed", "behaviour_codes",
            "behaviours", "note", "assessment_id", "amends_assessment_id"]
-
-
-def neutralise(value: object) -> str:
-    """A cell as text that no spreadsheet will evaluate."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def rows(cohort: Cohort, tool: CompetencyTool, scope: sa.Select, language: str) -> Iterator[list[object]]:
@@ -62,10 +53,4 @@ def rows(cohort: Cohort, tool: CompetencyTool, scope: sa.Select, language: str) 
 
 def to_csv(lines: Iterable[list[object]], header: list[str] = COLUMNS) -> str:
     """The whole file: the byte-order mark, the header, then each row with every cell neutralised."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for line in lines:
-        writer.writerow([neutralise(cell) for cell in line])
-    return buffer.getvalue()
+    return csv_files.to_csv(header, lines)

@@ -2,32 +2,16 @@
 that a spreadsheet would run as a formula. Free-text notes go only to the trainee's supervisors."""
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any, Iterable
 
+from app.core import csv_files
 from app.core.i18n import _
 from app.practice.forms import INTERVENTION_LABELS, MODE_LABELS, RISK_LABELS
 from app.practice.models import EntryStatus, PracticeEntry
 from app.practice.queries import CaseProgress
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell that starts like a formula gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def to_csv(header: list[str], rows: Iterable[list[Any]]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow([neutralise(h) for h in header])
-    for row in rows:
-        writer.writerow(["" if v is None else neutralise(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_files.to_csv(header, rows).encode("utf-8")
 
 
 def status_label(status: EntryStatus) -> str:

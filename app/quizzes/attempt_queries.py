@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from app.auth.models import User
 from app.extensions import db
+from app.quizzes import statistics
 from app.quizzes.attempts import is_open, rules_for
 from app.quizzes.models import (
     AttemptQuestion,
@@ -33,14 +34,8 @@ def quiz_grade(method: GradingMethod, attempts: list[QuizAttempt]) -> Decimal | 
                   key=lambda a: a.number)
     if not done:
         return None
-    match method:
-        case GradingMethod.FIRST:
-            return done[0].percent
-        case GradingMethod.LAST:
-            return done[-1].percent
-        case GradingMethod.AVERAGE:
-            return (sum((a.percent for a in done), Decimal(0)) / len(done)).quantize(Decimal("0.0001"))
-    return max(a.percent for a in done)
+    grade = statistics.quiz_grade([a.percent for a in done], method.value)
+    return grade.quantize(Decimal("0.0001")) if method is GradingMethod.AVERAGE else grade
 
 
 @dataclass

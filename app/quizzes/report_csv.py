@@ -1,62 +1,11 @@
-"""The report tables as CSV files that open cleanly in Excel and cannot smuggle formulas into it.
-
-UTF-8 with a byte-order mark (Excel otherwise reads accents as Latin-1), headers in the page's
-language, numbers with a dot and no thousands separator. Text that starts like a formula
-(= + - @, tab, carriage return) gets a leading apostrophe (OWASP's CSV injection advice); numbers
-are written as numbers, so a negative gain stays a number.
-"""
+"""The quiz report tables as CSV rows, headers in the page's language; the file format is app/core/csv_files."""
 from __future__ import annotations
 
-import csv
-import io
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-from flask import Response
-
+from app.core.csv_files import csv_response, to_csv  # noqa: F401  (the report views use both)
 from app.quizzes import statistics
 from app.quizzes.reports import LearnerResult, PrePostReport
-
-BOM = "\ufeff"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell: object) -> str:
-    """One cell as text: None empty, numbers plain, text defused if it could start a formula."""
-    if cell is None:
-        return ""
-    if isinstance(cell, bool):
-        return "1" if cell else "0"
-    if isinstance(cell, (int, float)):
-        return _number(cell)
-    text = str(cell)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def _number(value: float) -> str:
-    if isinstance(value, int):
-        return str(value)
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in header])
-    for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
-    return BOM + out.getvalue()
-
-
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Response:
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", filename).strip("-") or "report.csv"
-    response = Response(to_csv(header, rows), mimetype="text/csv")
-    response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
-    response.headers["Cache-Control"] = "no-store"  # learners' results: keep them off shared caches
-    return response
-
 
 # -- the tables ----------------------------------------------------------------------------
 

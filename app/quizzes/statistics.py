@@ -14,6 +14,7 @@ from array import array
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from app.quizzes.gift import format_number
 from app.quizzes.grading import parse_number
@@ -21,7 +22,7 @@ from app.quizzes.grading import parse_number
 # -- grades ---------------------------------------------------------------------------------
 
 
-def quiz_grade(percents: Sequence[float], method: str) -> float | None:
+def quiz_grade(percents: Sequence[Any], method: str) -> Any:
     """A learner's quiz grade from their finished attempts' percents, in attempt order.
 
     ``method`` is a GradingMethod value: highest, last, first or average. None: no attempt.
@@ -35,8 +36,8 @@ def quiz_grade(percents: Sequence[float], method: str) -> float | None:
             return percents[-1]
         case "first":
             return percents[0]
-        case "average":
-            return math.fsum(percents) / len(percents)
+        case "average":  # keeps the type: Decimal percents of attempts, floats in reports
+            return sum(percents[1:], percents[0]) / len(percents)
     raise ValueError(f"unknown grading method {method!r}")
 
 

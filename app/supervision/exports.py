@@ -2,34 +2,20 @@
 cells that a spreadsheet would run as a formula neutralised, notes only when asked for by a clinical lead."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any, Iterable
 
+from app.core import csv_files
 from app.core.i18n import _
 from app.supervision import queries
 from app.supervision.forms import FORMAT_LABELS, INTERVENTION_LABELS, MODALITY_LABELS, RISK_LABELS, TOPIC_LABELS
 from app.supervision.models import HIGH_RISK, RiskLevel, SupervisionSession
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 RISK_ORDER = list(RiskLevel)
 
 
-def safe_cell(value: Any) -> Any:
-    """A text cell starting like a formula gets a leading apostrophe, so it is shown, never run."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def to_csv(header: list[str], rows: Iterable[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(str(h)) for h in header])
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_files.to_csv(header, rows).encode("utf-8")
 
 
 def _when(moment: datetime | None) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import TimestampMixin, enum_column, utcnow
 from app.extensions import db
+from app.practice.models import Intervention  # the same interventions a helper delivers and logs
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -52,12 +53,6 @@ class RiskLevel(StrEnum):
 
 
 HIGH_RISK = (RiskLevel.HIGH, RiskLevel.IMMINENT)
-
-
-class Intervention(StrEnum):
-    PM_PLUS = "pm_plus"
-    PFA = "pfa"
-    OTHER = "other"
 
 
 class SessionStatus(StrEnum):
