@@ -19,3 +19,13 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(quizzes_command)
     app.cli.add_command(competencies_command)
     app.cli.add_command(notifications_command)
+
+    from app.certificates.badge_cli import register_commands as register_badge_commands
+    from app.certificates.cli import certificates_command
+
+    app.cli.add_command(certificates_command)
+
+    register_badge_commands(app)  # last: adds `verify` to the certificates group
+    from app.certificates.remind_cli import register_commands as register_reminder_commands
+
+    register_reminder_commands(app)  # `remind` and `auto-issue` in the certificates group

@@ -618,6 +618,40 @@ def can_view_rating_session(user: Any, rating_session: Any) -> bool:
             or _rater_in_session(user, rating_session.id) is not None)
 
 
+# -- certification: my path, cohort status, issuing, revoking, rules (issue #7, certrules) ---
+
+def can_view_certificate(user: Any, certificate: Any) -> bool:
+    """The holder, their supervisors and trainers, and the admins; never another trainee."""
+    if not is_same_organisation(user, certificate):
+        return False
+    return (certificate.trainee_id == user.id or is_admin(user, certificate.organisation_id)
+            or supervises(user, certificate.trainee)
+            or (has_role(user, Role.TRAINER, certificate.organisation_id) and teaches(user, certificate.trainee)))
+
+
+def can_revoke_certificate(user: Any, certificate: Any) -> bool:
+    if not is_same_organisation(user, certificate):
+        return False
+    return is_admin(user, certificate.organisation_id) or (
+        has_role(user, Role.TRAINER, certificate.organisation_id) and teaches(user, certificate.trainee))
+
+
+def can_view_cohort_certification(user: Any, cohort: Cohort) -> bool:
+    return can_view_cohort(user, cohort)
+
+
+def can_issue_certificates(user: Any, cohort: Cohort) -> bool:
+    return can_manage_cohort(user, cohort)
+
+
+def can_edit_certification_rule(user: Any, organisation_id: int) -> bool:
+    return is_staff(user, organisation_id)
+
+
+def can_view_expiring_certificates(user: Any, organisation_id: int) -> bool:
+    return is_staff(user, organisation_id)
+
+
 # -- view helpers ----------------------------------------------------------------------------
 
 def authorize(allowed: bool) -> None:

@@ -19,7 +19,7 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 RESERVED_SLUGS = {"authoring"}  # paths under /courses/ that a course slug must not shadow
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 TOP_LEVEL_KEYS = {"slug", "version", "languages", "estimated_hours", "licence", "title", "summary", "audience",
-                  "sources", "modules", "quizzes"}
+                  "sources", "modules", "quizzes", "certification"}
 MODULE_KEYS = {"slug", "title", "lessons"}
 LESSON_KEYS = {"slug", "minutes"}
 
@@ -73,6 +73,7 @@ class Pack:
     assets: dict[str, str]  # file name inside assets/ -> short content hash
     content_hash: str
     quizzes: list[Any] = field(default_factory=list)  # app.quizzes.quiz_sync.PackQuiz, from [[quizzes]]
+    certification: Any = None  # app.certificates.rules.PackRule, from [certification]
 
     @property
     def lessons(self) -> list[PackLesson]:
@@ -239,13 +240,17 @@ def _read_course(check: _Checker, lines: _TomlLines, data: dict[str, Any]) -> Pa
 
     quizzes = read_quizzes(check, lines, data.get("quizzes"), languages, {m.slug for m in modules or []},
                            _translations)
+    from app.certificates.rules import read_certification
+
+    certification = read_certification(check, lines, data.get("certification"),
+                                       {lesson.slug for m in modules or [] for lesson in m.lessons})
     if slug is None or version is None or not languages or modules is None:
         return None
     assets = _asset_versions(check.root / "assets")
     return Pack(root=check.root, slug=slug, version=version, languages=languages, title=title, summary=summary,
                 audience=audience, estimated_hours=float(hours) if hours is not None else None, licence=licence,
                 sources=sources, modules=modules, assets=assets, content_hash=_pack_hash(check.root),
-                quizzes=quizzes)
+                quizzes=quizzes, certification=certification)
 
 
 def _read_sources(check: _Checker, lines: _TomlLines, sources: Any) -> list[dict[str, str]]:

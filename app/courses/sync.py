@@ -74,6 +74,9 @@ def sync_pack(pack: Pack) -> SyncResult:
     from app.quizzes.quiz_sync import sync_quizzes
 
     sync_quizzes(course, pack.quizzes)
+    from app.certificates.rules import sync_rule
+
+    sync_rule(course.id, pack.certification)
     db.session.flush()
     return SyncResult(pack.slug, pack.version, SyncAction.CREATED if created else SyncAction.UPDATED, *counts)
 

@@ -108,6 +108,9 @@ def seed_demo() -> dict[str, str]:
     from app.demo.supervision import seed_supervision
 
     seed_supervision(org, password_hash)
+    from app.demo.certificates import seed_certificates
+
+    seed_certificates(org, staff["trainer"], staff["supervisor"])
     db.session.flush()
     return {username: DEMO_PASSWORD for username in staff}
 

@@ -1,8 +1,8 @@
 """session2 quizzes competencies notifications
 
-Revision ID: a65f67b6ba98
+Revision ID: 3745929fa917
 Revises: c4f13b52d575
-Create Date: 2026-11-23 00:20:45.020399
+Create Date: 2026-11-23 01:01:41.187490
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = 'a65f67b6ba98'
+revision = '3745929fa917'
 down_revision = 'c4f13b52d575'
 branch_labels = None
 depends_on = None
@@ -72,6 +72,20 @@ def upgrade():
     with op.batch_alter_table('question_banks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_question_banks_organisation_id'), ['organisation_id'], unique=False)
 
+    op.create_table('signing_keys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('key_id', sa.String(length=64), nullable=False),
+    sa.Column('public_key_multibase', sa.String(length=100), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('retired_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_signing_keys_organisation_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signing_keys')),
+    sa.UniqueConstraint('key_id', name=op.f('uq_signing_keys_key_id'))
+    )
+    with op.batch_alter_table('signing_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signing_keys_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('competency_items',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tool_id', sa.Integer(), nullable=False),
@@ -114,6 +128,92 @@ def upgrade():
     )
     with op.batch_alter_table('question_categories', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_question_categories_bank_id'), ['bank_id'], unique=False)
+
+    op.create_table('certificate_jobs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('cohort_id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('queued', 'running', 'done', 'failed', name='jobstatus', native_enum=False, length=32), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('done', sa.Integer(), nullable=False),
+    sa.Column('zip_path', sa.String(length=300), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['cohort_id'], ['cohorts.id'], name=op.f('fk_certificate_jobs_cohort_id_cohorts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_certificate_jobs_course_id_courses')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_certificate_jobs_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_certificate_jobs_requested_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate_jobs'))
+    )
+    with op.batch_alter_table('certificate_jobs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificate_jobs_cohort_id'), ['cohort_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_jobs_organisation_id'), ['organisation_id'], unique=False)
+
+    op.create_table('certificates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('trainee_id', sa.Integer(), nullable=False),
+    sa.Column('cohort_id', sa.Integer(), nullable=True),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('issued_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('issued_by_id', sa.Integer(), nullable=True),
+    sa.Column('valid_from', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('snapshot', sa.JSON(), nullable=False),
+    sa.Column('credential', sa.JSON(), nullable=True),
+    sa.Column('pdf_path', sa.String(length=300), nullable=True),
+    sa.Column('pdf_sha256', sa.String(length=64), nullable=True),
+    sa.Column('previous_id', sa.Integer(), nullable=True),
+    sa.Column('revoked_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by_id', sa.Integer(), nullable=True),
+    sa.Column('revocation_reason', sa.Enum('issued_in_error', 'conduct', 'competency', 'identity', 'other', name='revocationreason', native_enum=False, length=32), nullable=True),
+    sa.Column('revocation_note', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['cohort_id'], ['cohorts.id'], name=op.f('fk_certificates_cohort_id_cohorts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_certificates_course_id_courses')),
+    sa.ForeignKeyConstraint(['issued_by_id'], ['users.id'], name=op.f('fk_certificates_issued_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_certificates_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['previous_id'], ['certificates.id'], name=op.f('fk_certificates_previous_id_certificates'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['revoked_by_id'], ['users.id'], name=op.f('fk_certificates_revoked_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['trainee_id'], ['users.id'], name=op.f('fk_certificates_trainee_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificates')),
+    sa.UniqueConstraint('code', name=op.f('uq_certificates_code')),
+    sa.UniqueConstraint('token', name=op.f('uq_certificates_token'))
+    )
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificates_cohort_id'), ['cohort_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificates_course_id'), ['course_id'], unique=False)
+        batch_op.create_index('ix_certificates_org_valid_until', ['organisation_id', 'valid_until'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificates_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index('ix_certificates_trainee_course', ['trainee_id', 'course_id'], unique=False)
+
+    op.create_table('certification_rules',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('criteria', sa.JSON(), nullable=False),
+    sa.Column('validity_months', sa.Integer(), nullable=True),
+    sa.Column('auto_issue', sa.Boolean(), nullable=False),
+    sa.Column('template', sa.String(length=64), nullable=False),
+    sa.Column('signatories', sa.JSON(), nullable=False),
+    sa.Column('refresher', sa.JSON(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_certification_rules_course_id_courses'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_certification_rules_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_certification_rules_updated_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_certification_rules')),
+    sa.UniqueConstraint('course_id', 'organisation_id', name=op.f('uq_certification_rules_course_id_organisation_id'))
+    )
+    with op.batch_alter_table('certification_rules', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certification_rules_course_id'), ['course_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certification_rules_organisation_id'), ['organisation_id'], unique=False)
 
     op.create_table('competency_behaviours',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -782,6 +882,24 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_competency_behaviours_item_id'))
 
     op.drop_table('competency_behaviours')
+    with op.batch_alter_table('certification_rules', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certification_rules_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_certification_rules_course_id'))
+
+    op.drop_table('certification_rules')
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.drop_index('ix_certificates_trainee_course')
+        batch_op.drop_index(batch_op.f('ix_certificates_organisation_id'))
+        batch_op.drop_index('ix_certificates_org_valid_until')
+        batch_op.drop_index(batch_op.f('ix_certificates_course_id'))
+        batch_op.drop_index(batch_op.f('ix_certificates_cohort_id'))
+
+    op.drop_table('certificates')
+    with op.batch_alter_table('certificate_jobs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificate_jobs_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_certificate_jobs_cohort_id'))
+
+    op.drop_table('certificate_jobs')
     with op.batch_alter_table('question_categories', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_question_categories_bank_id'))
 
@@ -794,6 +912,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_competency_items_tool_id'))
 
     op.drop_table('competency_items')
+    with op.batch_alter_table('signing_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signing_keys_organisation_id'))
+
+    op.drop_table('signing_keys')
     with op.batch_alter_table('question_banks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_question_banks_organisation_id'))
 

@@ -1,0 +1,209 @@
+"""Certificate PDFs and the public verification page: the figures issue #7 asks for.
+
+    .venv/bin/python bench/certificates.py [--renders 60] [--bulk 500] [--seconds 10] [--connections 16]
+
+1. steady-state render time per certificate, pinned to one core (target <= 80 ms);
+2. the first certificate in a fresh process, imports included (target <= 1.5 s);
+3. N certificates in bulk on 2 cores: two processes render and store their half, then one ZIP
+   (target: 500 in <= 25 s);
+4. PDF size (target <= 60 KB);
+5. GET /verify/<token> under load (gunicorn, 2 workers) against a hello-world served the same way.
+
+Works in a throwaway instance folder with its own SQLite database; touches nothing else.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+NAMES = ["María José Núñez Peña", "Juan Carlos Gómez Ávila", "Ana Lucía Ibáñez Ortíz", "Pedro Quispe Mamani"]
+
+
+def _app(instance: Path):
+    os.environ["ACOMPANA_INSTANCE"] = str(instance)
+    os.environ.setdefault("SECRET_KEY", "bench-secret-key")
+    from app import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'bench.db'}"})
+
+
+def _certificate(n: int):
+    """An unsaved certificate as issuing leaves it: rendering reads only the record and its snapshot."""
+    from app.certificates.codes import new_code, new_token
+    from app.certificates.models import Certificate
+    from app.core.db import utcnow
+
+    now = utcnow()
+    return Certificate(
+        id=n, organisation_id=1, course_id=1, trainee_id=n, code=new_code(), token=new_token(), language="es",
+        issued_at=now, valid_from=now, valid_until=now + timedelta(days=730),
+        snapshot={"name": NAMES[n % len(NAMES)], "course_title": "Manejo de Problemas Plus (PM+)",
+                  "course_version": "1.0", "organisation_name": "Compañeros en Salud",
+                  "signatories": [{"name": "Dra. Lucía Gómez Pérez", "title": "Coordinadora clínica"},
+                                  {"name": "Mtro. Ernesto Ruiz", "title": "Director de programas"}]},
+    )
+
+
+def first_render(instance: str) -> dict:
+    """Run in a fresh interpreter: time from start to the first PDF, and the render alone."""
+    started = time.perf_counter()
+    app = _app(Path(instance))
+    with app.test_request_context("/"):
+        from app.certificates.pdf import render_certificate_pdf
+
+        ready = time.perf_counter()
+        data = render_certificate_pdf(_certificate(1))
+        done = time.perf_counter()
+    return {"process_to_first_pdf_s": done - started, "first_render_s": done - ready, "bytes": len(data)}
+
+
+def steady_renders(instance: Path, renders: int) -> dict:
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    app = _app(instance)
+    with app.test_request_context("/"):
+        from app.certificates.pdf import render_certificate_pdf
+
+        sizes = [len(render_certificate_pdf(_certificate(n))) for n in range(5)]  # warm up
+        times, cpu = [], []
+        for n in range(renders):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            sizes.append(len(render_certificate_pdf(_certificate(n))))
+            times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+    times.sort()
+    return {"median_ms": statistics.median(times) * 1000, "p95_ms": times[int(len(times) * 0.95) - 1] * 1000,
+            "cpu_median_ms": statistics.median(cpu) * 1000,
+            "pdf_kb_max": max(sizes) / 1024, "pdf_kb_median": statistics.median(sizes) / 1024}
+
+
+def _render_share(args: tuple[str, int, int]) -> list[str]:
+    instance, start, count = args
+    app = _app(Path(instance))
+    stored = []
+    with app.test_request_context("/"):
+        from app.certificates.pdf import render_certificate_pdf
+        from app.certificates.storage import store_pdf
+
+        for n in range(start, start + count):
+            certificate = _certificate(n)
+            store_pdf(certificate, render_certificate_pdf(certificate))
+            stored.append(certificate.pdf_path)
+    return stored
+
+
+def bulk(instance: Path, total: int, processes: int = 2) -> dict:
+    import zipfile
+
+    start = time.perf_counter()
+    share = (total + processes - 1) // processes
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        parts = list(pool.map(_render_share, [(str(instance), i * share, min(share, total - i * share))
+                                              for i in range(processes)]))
+    rendered = time.perf_counter()
+    archive = instance / "bulk.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zipped:
+        for relative in (p for part in parts for p in part):
+            zipped.write(instance / relative, Path(relative).name)
+    done = time.perf_counter()
+    return {"certificates": total, "processes": processes, "render_store_s": rendered - start,
+            "total_with_zip_s": done - start, "zip_mb": archive.stat().st_size / 1e6}
+
+
+def verification_load(instance: Path, seconds: float, connections: int) -> list:
+    from bench import harness
+    from bench.harness import Server, Target
+
+    database_url = f"sqlite:///{instance / 'bench.db'}"
+    app = _app(instance)
+    with app.app_context():
+        from app.auth.models import User
+        from app.courses.models import Course
+        from app.extensions import db
+        from app.orgs.models import Organisation
+
+        db.create_all()
+        org = Organisation(slug="bench", name="Compañeros en Salud", country="MX")
+        db.session.add(org)
+        db.session.flush()
+        user = User(organisation_id=org.id, username="bench", full_name=NAMES[0], password_hash="x")
+        course = Course(slug="pm-plus-bench", version="1.0", languages=["es"], title={"es": "PM+"})
+        db.session.add_all([user, course])
+        db.session.flush()
+        certificate = _certificate(1)
+        certificate.id, certificate.organisation_id, certificate.course_id, certificate.trainee_id = (
+            None, org.id, course.id, user.id)
+        db.session.add(certificate)
+        db.session.commit()
+        token = certificate.token
+    env = {**harness.instance_env(instance, database_url), "VERIFY_RATE_LIMIT": "100000000/60"}
+    results = []
+    client = "wrk" if harness.wrk_available() else "python"
+    reference_env = {**env, "PYTHONPATH": str(harness.BENCH)}
+    with Server("reference_app:app", reference_env, instance / "reference.log", ready_path="/") as reference:
+        hello = Target("hello-world (reference)", reference.url + "/", expect_text="Hello, World!")
+        results.append(harness.measure(hello, "—", seconds, connections, client))
+    with Server("wsgi:app", env, instance / "app.log") as server:
+        target = Target("GET /verify/<token>", f"{server.url}/verify/{token}", expect_text="verify-facts")
+        results.append(harness.measure(target, "sqlite", seconds, connections, client))
+    if results[1].requests_per_second:
+        results[1].ratio_to_reference = round(results[0].requests_per_second / results[1].requests_per_second, 2)
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--renders", type=int, default=60)
+    parser.add_argument("--bulk", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--skip-load", action="store_true", help="leave out the verification page under load")
+    parser.add_argument("--only-load", action="store_true", help="only the verification page under load")
+    parser.add_argument("--first-only", metavar="INSTANCE", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.first_only:
+        print(json.dumps(first_render(args.first_only)))
+        return
+
+    with tempfile.TemporaryDirectory(prefix="acompana-bench-certs-") as folder:
+        instance = Path(folder)
+        if args.only_load:
+            from bench import harness
+
+            print(harness.table(verification_load(instance, args.seconds, args.connections)))
+            return
+        first = json.loads(subprocess.run([sys.executable, __file__, "--first-only", str(instance)], check=True,
+                                          capture_output=True, text=True).stdout.strip().splitlines()[-1])
+        print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+              "(other work on the machine inflates wall-clock times)")
+        print(f"first certificate, fresh process: {first['process_to_first_pdf_s']:.2f} s from start "
+              f"(render call alone {first['first_render_s']:.2f} s)   target <= 1.5 s")
+        steady = steady_renders(instance, args.renders)
+        print(f"steady-state render, one core: median {steady['median_ms']:.0f} ms, p95 {steady['p95_ms']:.0f} ms, "
+              f"CPU time median {steady['cpu_median_ms']:.0f} ms   target <= 80 ms")
+        print(f"PDF size: median {steady['pdf_kb_median']:.1f} KB, max {steady['pdf_kb_max']:.1f} KB"
+              f"   target <= 60 KB")
+        many = bulk(instance, args.bulk)
+        print(f"{many['certificates']} certificates in bulk on {many['processes']} processes: "
+              f"{many['render_store_s']:.1f} s rendered and stored, {many['total_with_zip_s']:.1f} s with the ZIP "
+              f"({many['zip_mb']:.1f} MB)   target <= 25 s")
+        if not args.skip_load:
+            from bench import harness
+
+            print(harness.table(verification_load(instance, args.seconds, args.connections)))
+
+
+if __name__ == "__main__":
+    main()
