@@ -19,6 +19,7 @@ ROLE_LABELS = {
     Role.TRAINER: _l("Trainer"),
     Role.ADMIN: _l("Administrator"),
     Role.CLINICAL_LEAD: _l("Clinical lead"),
+    Role.PROGRAMME_MANAGER: _l("Programme manager"),
 }
 COHORT_ROLE_LABELS = {
     CohortRole.TRAINER: _l("Trainers"),

@@ -22,6 +22,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     # Organisation-level clinical responsibility: alerted to high-risk cases, may read any supervision notes.
     CLINICAL_LEAD = "clinical_lead"
+    # Organisation-level read-only oversight: dashboards, reports and pseudonymised research exports.
+    PROGRAMME_MANAGER = "programme_manager"
 
 
 class CohortStatus(StrEnum):
