@@ -40,6 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.supervision.views import bp as supervision_bp
     from app.practice.views import bp as practice_bp
     from app.certificates.views import bp as certificates_bp
+    from app.dashboards.views import bp as dashboards_bp
 
     sessions.init_app(app)
     app.register_blueprint(core_bp)
@@ -53,6 +54,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(competencies_bp)
     app.register_blueprint(practice_bp)
     app.register_blueprint(certificates_bp)
+    from app.certificates import auto as certificates_auto
+
+    certificates_auto.init_app(app)
+    app.register_blueprint(dashboards_bp)
+    from app.research.views import bp as research_bp
+
+    app.register_blueprint(research_bp)
 
     from app import cli
 

@@ -29,3 +29,6 @@ def init_app(app: Flask) -> None:
     from app.certificates.remind_cli import register_commands as register_reminder_commands
 
     register_reminder_commands(app)  # `remind` and `auto-issue` in the certificates group
+    from app.research.cli import research_command
+
+    app.cli.add_command(research_command)

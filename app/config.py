@@ -86,4 +86,8 @@ def from_environment() -> dict:
         "LOGIN_THROTTLE": {
             "account_free": 5, "ip_free": 20, "window_minutes": 15, "first_delay_seconds": 30, "max_delay_seconds": 900,
         },
+        # Organisation dashboard: figures older than this are rebuilt in a background thread when the page is
+        # viewed ("thread"), or only by `flask dashboards refresh` and the admins' button ("off").
+        "DASHBOARD_MAX_AGE_MINUTES": int(os.environ.get("DASHBOARD_MAX_AGE_MINUTES", 60)),
+        "DASHBOARD_REFRESH": os.environ.get("DASHBOARD_REFRESH", "thread"),
     }

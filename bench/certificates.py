@@ -4,8 +4,8 @@
 
 1. steady-state render time per certificate, pinned to one core (target <= 80 ms);
 2. the first certificate in a fresh process, imports included (target <= 1.5 s);
-3. N certificates in bulk on 2 cores: two processes render and store their half, then one ZIP
-   (target: 500 in <= 25 s);
+3. N certificates in bulk on 2 cores: the real "issue all eligible" job on a committed SQLite
+   database (eligibility, records, PDFs and credentials in 2 processes, the ZIP) (target: 500 in <= 25 s);
 4. PDF size (target <= 60 KB);
 5. GET /verify/<token> under load (gunicorn, 2 workers) against a hello-world served the same way.
 
@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -71,7 +70,15 @@ def first_render(instance: str) -> dict:
 
 
 def steady_renders(instance: Path, renders: int) -> dict:
-    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {sorted(cores)[0]})
+    try:
+        return _steady_renders(instance, renders)
+    finally:  # the bulk step forks from this process: give it both cores back
+        os.sched_setaffinity(0, cores)
+
+
+def _steady_renders(instance: Path, renders: int) -> dict:
     app = _app(instance)
     with app.test_request_context("/"):
         from app.certificates.pdf import render_certificate_pdf
@@ -89,37 +96,75 @@ def steady_renders(instance: Path, renders: int) -> dict:
             "pdf_kb_max": max(sizes) / 1024, "pdf_kb_median": statistics.median(sizes) / 1024}
 
 
-def _render_share(args: tuple[str, int, int]) -> list[str]:
-    instance, start, count = args
-    app = _app(Path(instance))
-    stored = []
-    with app.test_request_context("/"):
-        from app.certificates.pdf import render_certificate_pdf
-        from app.certificates.storage import store_pdf
+def _eligible_cohort(instance: Path, total: int) -> tuple[str, int, int, int]:
+    """The demo database plus a cohort of `total` trainees who finished every PFA lesson (committed)."""
+    from tests.e2e.live_server import prepare_demo_database
 
-        for n in range(start, start + count):
-            certificate = _certificate(n)
-            store_pdf(certificate, render_certificate_pdf(certificate))
-            stored.append(certificate.pdf_path)
-    return stored
+    env = prepare_demo_database(instance / "bulk")
+    os.environ.update({k: v for k, v in env.items() if k in ("ACOMPANA_INSTANCE", "DATABASE_URL", "SECRET_KEY")})
+    from app import create_app
+
+    app = create_app()
+    import sqlalchemy as sa
+
+    from app.auth.models import User
+    from app.certificates.models import CertificationRule
+    from app.courses.models import Course, Lesson, LessonProgress
+    from app.courses.services import give_course
+    from app.extensions import db
+    from app.orgs.models import Cohort, CohortMember, CohortRole, Organisation
+
+    with app.app_context():
+        org = db.session.scalar(sa.select(Organisation).order_by(Organisation.id))
+        course = db.session.scalar(sa.select(Course).where(Course.slug == "pfa"))
+        cohort = Cohort(organisation_id=org.id, name="Bulk bench")
+        db.session.add(cohort)
+        db.session.flush()
+        give_course(cohort, course, "es")
+        rule = db.session.scalar(sa.select(CertificationRule).where(CertificationRule.course_id == course.id,
+                                                                   CertificationRule.organisation_id == org.id))
+        if rule is None:
+            rule = CertificationRule(course_id=course.id, organisation_id=org.id, validity_months=24,
+                                     signatories=[{"name": "Dra. Lucía Gómez Pérez", "title": "Coordinadora"}])
+            db.session.add(rule)
+        rule.criteria = {"lessons": "all"}  # the job's work, not the demo's evidence, is what is measured
+        lessons = list(db.session.scalars(sa.select(Lesson.id).where(Lesson.course_id == course.id)))
+        password_hash = db.session.scalar(sa.select(User.password_hash).where(User.password_hash.is_not(None)))
+        for n in range(total):
+            trainee = User(organisation_id=org.id, username=f"bulk{n}", full_name=NAMES[n % len(NAMES)] + f" {n}",
+                           password_hash=password_hash)
+            db.session.add(trainee)
+            db.session.flush()
+            db.session.add(CohortMember(cohort_id=cohort.id, user_id=trainee.id, role=CohortRole.TRAINEE))
+            db.session.add_all([LessonProgress(user_id=trainee.id, lesson_id=lesson) for lesson in lessons])
+        trainer = db.session.scalar(sa.select(User).where(User.username == "trainer"))
+        db.session.commit()
+        return env["DATABASE_URL"], cohort.id, course.id, trainer.id
 
 
 def bulk(instance: Path, total: int, processes: int = 2) -> dict:
-    import zipfile
+    """The real "issue all eligible" job: records, then PDFs and credentials in `processes` processes, then the ZIP."""
+    _database_url, cohort_id, course_id, trainer_id = _eligible_cohort(instance, total)
+    from app import create_app
+    from app.auth.models import User
+    from app.certificates import jobs
+    from app.courses.models import Course
+    from app.extensions import db
+    from app.orgs.models import Cohort
 
-    start = time.perf_counter()
-    share = (total + processes - 1) // processes
-    with ProcessPoolExecutor(max_workers=processes) as pool:
-        parts = list(pool.map(_render_share, [(str(instance), i * share, min(share, total - i * share))
-                                              for i in range(processes)]))
-    rendered = time.perf_counter()
-    archive = instance / "bulk.zip"
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zipped:
-        for relative in (p for part in parts for p in part):
-            zipped.write(instance / relative, Path(relative).name)
-    done = time.perf_counter()
-    return {"certificates": total, "processes": processes, "render_store_s": rendered - start,
-            "total_with_zip_s": done - start, "zip_mb": archive.stat().st_size / 1e6}
+    app = create_app({"CERTIFICATE_RENDER_PROCESSES": processes})
+    with app.app_context():
+        start = time.perf_counter()
+        job = jobs.create_issue_job(db.session.get(Cohort, cohort_id), db.session.get(Course, course_id),
+                                    db.session.get(User, trainer_id))
+        db.session.commit()
+        eligible = time.perf_counter()
+        job = jobs.run_issue_job(job.id)
+        done = time.perf_counter()
+        zip_mb = (Path(app.instance_path) / job.zip_path).stat().st_size / 1e6
+        assert job.status.value == "done" and job.done == total, (job.status, job.done, job.error)
+    return {"certificates": total, "processes": processes, "eligibility_s": eligible - start,
+            "job_s": done - eligible, "total_s": done - start, "zip_mb": zip_mb}
 
 
 def verification_load(instance: Path, seconds: float, connections: int) -> list:
@@ -196,9 +241,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"PDF size: median {steady['pdf_kb_median']:.1f} KB, max {steady['pdf_kb_max']:.1f} KB"
               f"   target <= 60 KB")
         many = bulk(instance, args.bulk)
-        print(f"{many['certificates']} certificates in bulk on {many['processes']} processes: "
-              f"{many['render_store_s']:.1f} s rendered and stored, {many['total_with_zip_s']:.1f} s with the ZIP "
-              f"({many['zip_mb']:.1f} MB)   target <= 25 s")
+        print(f"{many['certificates']} certificates in bulk (the real job: eligibility, records, PDFs and signed "
+              f"credentials in {many['processes']} processes, ZIP): {many['total_s']:.1f} s "
+              f"(finding the eligible {many['eligibility_s']:.1f} s, the job {many['job_s']:.1f} s; "
+              f"ZIP {many['zip_mb']:.1f} MB)   target <= 25 s")
         if not args.skip_load:
             from bench import harness
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from tests.e2e.live_server import ROOT, Server, instance_env, prepare_demo_database
 
-__all__ = ["ROOT", "Result", "Server", "Target", "instance_env", "measure", "prepare_demo_database", "sign_in", "table"]
+__all__ = ["ROOT", "Result", "Server", "Target", "failed", "instance_env", "measure", "prepare_demo_database", "sign_in",
+           "table"]
 
 BENCH = Path(__file__).resolve().parent
 LUA_REPORT = BENCH / "wrk_report.lua"
@@ -52,7 +53,9 @@ class Result:
     requests_per_second: float
     p50_ms: float
     p99_ms: float
-    ratio_to_reference: float | None = None
+    ratio_to_reference: float | None = None  # to the hello-world
+    ratio_to_table: float | None = None  # to the 50-row table page
+    misses: list[str] = field(default_factory=list)  # the targets this page missed (bench/pages.py TARGETS)
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -223,18 +226,30 @@ def measure(target: Target, backend: str, seconds: float, connections: int, clie
 # -- reporting ----------------------------------------------------------------------------------
 
 def table(results: list[Result]) -> str:
-    rows = [("page", "backend", "req/s", "p50 ms", "p99 ms", "vs hello", "errors")]
+    rows = [("page", "backend", "req/s", "p50 ms", "p99 ms", "vs hello", "vs table50", "errors", "targets")]
     for r in results:
         ratio = f"{r.ratio_to_reference:.2f}" if r.ratio_to_reference is not None else "—"
+        ratio_table = f"{r.ratio_to_table:.2f}" if r.ratio_to_table is not None else "—"
+        evaluated = r.ratio_to_table is not None and r.backend != "—"
+        targets = "MISSED: " + "; ".join(r.misses) if r.misses else ("ok" if evaluated else "")
         rows.append((r.name, r.backend, f"{r.requests_per_second:,.0f}", f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}", ratio,
-                     str(r.errors)))
+                     ratio_table, str(r.errors), targets))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[i]) if i < 2 else cell.rjust(widths[i]) for i, cell in enumerate(row)))
+        cells = [cell.ljust(widths[i]) if i < 2 or i == len(row) - 1 else cell.rjust(widths[i])
+                 for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def failed(target: Target, backend: str, client: str, connections: int, error: str) -> Result:
+    """A row for a page that could not be measured (not 200, or not the expected page): it counts as an error."""
+    return Result(name=target.name, url=target.url, backend=backend, client=client, seconds=0.0,
+                  connections=connections, requests=0, errors=1, requests_per_second=0.0, p50_ms=0.0, p99_ms=0.0,
+                  misses=["not measured"], extra={"error": error})
 
 
 def git_commit() -> str | None:

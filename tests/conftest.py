@@ -56,7 +56,9 @@ def app():
     from app import create_app
     from app.extensions import db
 
-    application = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": test_database_url()})
+    # Background work runs inline: a worker thread cannot see the test's rolled-back transaction.
+    application = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": test_database_url(),
+                              "CERTIFICATE_JOBS": "inline"})
     application.test_client_class = FreshContextClient
     with application.app_context():
         db.drop_all()

@@ -28,6 +28,17 @@ def postgres_url() -> tuple[str | None, str]:
         return None, "no TEST_DATABASE_URL and nothing answers on 127.0.0.1:5432"
 
 
+def redis_available() -> tuple[bool, str]:
+    url = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+    host_port = url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host, _, port = host_port.partition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=1):
+            return True, url
+    except OSError:
+        return False, f"nothing answers at {url} (set TEST_REDIS_URL)"
+
+
 def chromium_path() -> str | None:
     for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium"),
                       shutil.which("chromium-browser")):
@@ -50,6 +61,12 @@ def main() -> int:
     results.append(("Content packs (flask content validate)", "passed" if packs_ok else "FAILED"))
 
     unit = ["-m", "pytest", "tests", "--ignore=tests/e2e", "-p", "no:cacheprovider"]
+    has_redis, redis_why = redis_available()
+    if has_redis:
+        results.append((f"Redis tests (RQ jobs, {redis_why})", "run within the SQLite and PostgreSQL suites"))
+    else:
+        unit += ["-m", "not redis"]
+        results.append(("Redis tests (RQ jobs)", f"SKIPPED: {redis_why}"))
     results.append(("SQLite suite", "passed" if run("SQLite suite", unit, base_env) else "FAILED"))
 
     url, why = postgres_url()

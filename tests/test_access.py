@@ -312,6 +312,34 @@ ACCESS.update({
     ("certificates.job_start", "POST"): CERT_JOBS,
     ("certificates.job_progress", "GET"): CERT_JOBS,
     ("certificates.job_zip", "GET"): CERT_JOBS,
+    ("certificates.job_resume", "POST"): CERT_JOBS,
+})
+
+# Research export (issue #8, research): the organisation's admins (programme managers too, with pseudonyms only:
+# see tests/test_research_export_web.py); another organisation's admin exports their own organisation.
+ACCESS.update({
+    ("research.export", "GET"): ADMIN_ONLY,
+    ("research.export_zip", "POST"): ADMIN_ONLY,
+})
+
+# Cohort dashboard (issue #8, cohortdash): the cohort's trainers, the admins (and programme managers: see
+# tests/test_dashboards_cohort.py); supervisors and trainees are refused; another organisation's cohort is hidden.
+COHORT_DASHBOARD = {"anonymous": LOGIN, "trainee": DENY, "supervisor": DENY, "trainer": OK, "admin": OK,
+                    "other_admin": HIDE}
+ACCESS.update({
+    ("dashboards.cohort_dashboard", "GET"): COHORT_DASHBOARD,
+    ("dashboards.cohort_csv", "GET"): COHORT_DASHBOARD,
+    ("dashboards.cohort_report", "GET"): COHORT_DASHBOARD,
+})
+
+# Organisation dashboard (issue #8, orgdash): admins (and programme managers: see tests/test_dashboards_org_pages.py);
+# another organisation's admin sees their own organisation's figures; only admins refresh them.
+ORG_DASHBOARD = staff("admin", other=OK)
+ACCESS.update({
+    ("dashboards.organisation_dashboard", "GET"): ORG_DASHBOARD,
+    ("dashboards.organisation_csv", "GET"): ORG_DASHBOARD,
+    ("dashboards.organisation_report", "GET"): ORG_DASHBOARD,
+    ("dashboards.organisation_refresh", "POST"): ORG_DASHBOARD,
 })
 
 @pytest.fixture
@@ -347,6 +375,8 @@ def world(org, make_org, make_user, make_cohort, assign_supervisor, content_path
     objects.update(_badge_world(org, people["trainee"]))
     objects.update(_certrules_world(org, people["trainee"], cohort))
     objects.update(_certpdf_world(org, people["trainee"], cohort))
+    objects["chart_slug"] = "funnel"  # a cohort dashboard CSV
+    objects["org_chart"] = "key-figures"  # an organisation dashboard CSV
     return people, objects
 
 

@@ -142,6 +142,11 @@ def build_credential(certificate: Certificate) -> dict[str, Any]:
                 created=certificate.issued_at)
 
 
+def prepare_signing(organisation: Organisation) -> SigningKey:
+    """Make sure the organisation has a signing key (creating one flushes), before signing elsewhere."""
+    return keys.active_key(organisation)
+
+
 def ensure_credential(certificate: Certificate) -> dict[str, Any]:
     """The stored credential, building and storing it (flush only) for a record issued without one."""
     if certificate.credential is None:

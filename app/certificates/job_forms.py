@@ -8,5 +8,9 @@ from wtforms.validators import DataRequired
 from app.core.i18n import _l
 
 
+class ResumeForm(FlaskForm):
+    """Resume a job whose process stopped (nothing to fill: the CSRF token is the point)."""
+
+
 class IssueAllForm(FlaskForm):
     course_id = SelectField(_l("Course"), coerce=int, validators=[DataRequired()])

@@ -9,8 +9,9 @@ from flask_login import current_user, login_required
 
 from app.certificates import jobs, storage
 from app.certificates.blueprint import bp
-from app.certificates.job_forms import IssueAllForm
+from app.certificates.job_forms import IssueAllForm, ResumeForm
 from app.certificates.models import CertificateJob, JobStatus
+from app.core import audit
 from app.core.permissions import authorize, can_issue_certificates, can_know_cohort
 from app.courses.models import Course
 from app.extensions import db
@@ -60,9 +61,11 @@ def job_start(job_cohort_id: int):
 @login_required
 def job_progress(cert_job_id: int):
     job = _job(cert_job_id)
-    running = job.status in (JobStatus.QUEUED, JobStatus.RUNNING) and job.total > 0
+    stalled = jobs.is_stalled(job)
+    running = job.status in (JobStatus.QUEUED, JobStatus.RUNNING) and job.total > 0 and not stalled
     auto = running and request.args.get("auto") != "0"
     response = render_template("certificates/job_progress.html", job=job, running=running, auto=auto,
+                               stalled=stalled, resume_form=ResumeForm(),
                                cohort=db.session.get(Cohort, job.cohort_id),
                                course=db.session.get(Course, job.course_id), refresh=REFRESH_SECONDS)
     # The Refresh header updates the page without JavaScript; the page offers a link to stop it.
@@ -79,3 +82,18 @@ def job_zip(cert_job_id: int):
         abort(404)
     return send_file(BytesIO(path.read_bytes()), mimetype="application/zip", as_attachment=True,
                      download_name=f"certificates-{job.id}.zip")
+
+
+@bp.post("/certificates/jobs/<int:cert_job_id>/resume")
+@login_required
+def job_resume(cert_job_id: int):
+    """Start again a job whose process stopped: it finishes what was issued and issues to whoever is
+    still eligible; nobody gets a second certificate."""
+    job = _job(cert_job_id)
+    form = ResumeForm()
+    if form.validate_on_submit() and jobs.is_stalled(job) and jobs.resume(job):
+        audit.record("certificate_job.resumed", job, organisation_id=job.organisation_id,
+                     after={"done": job.done, "total": job.total})
+        db.session.commit()
+        jobs.enqueue(job)
+    return redirect(url_for("certificates.job_progress", cert_job_id=job.id), 303)

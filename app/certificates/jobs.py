@@ -6,15 +6,20 @@ committed on its own, so the progress bar moves and an interruption loses nothin
 """
 from __future__ import annotations
 
+import itertools
 import logging
+import multiprocessing
+import os
 import queue
 import re
 import threading
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager, nullcontext
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context
@@ -23,7 +28,7 @@ from app.auth.models import User
 from app.certificates import services, storage
 from app.certificates.models import Certificate, CertificateJob, JobStatus
 from app.certificates.rules import rule_for
-from app.core.db import utcnow
+from app.core.db import read_only, utcnow, write_lock
 from app.courses.models import CohortCourse, Course
 from app.extensions import db
 from app.orgs.models import Cohort
@@ -35,14 +40,16 @@ Progress = Callable[[int, int], None]
 
 
 @contextmanager
-def request_like(language: str | None = None) -> Iterator[None]:
+def request_like(language: str | None = None, *, write: bool = True) -> Iterator[None]:
     """Outside a request (a worker, a terminal), stand one up at BASE_URL in ``language``."""
     if has_request_context():
         yield
         return
     language = language or current_app.config["BABEL_DEFAULT_LOCALE"]
-    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"],
-                                          headers={"Accept-Language": language}):
+    # Background work writes: its SQLite transactions take the write lock at BEGIN, as a POST's do,
+    # so that reading then writing never meets a snapshot another process has moved on from.
+    with (write_lock() if write else nullcontext()), current_app.test_request_context(
+            "/", base_url=current_app.config["BASE_URL"], headers={"Accept-Language": language}):
         yield
 
 
@@ -100,6 +107,11 @@ def run_issue_job(job_id: int, on_progress: Progress | None = None) -> Certifica
         return _run(job_id, on_progress)
 
 
+def _beat(job: CertificateJob) -> None:
+    job.heartbeat_at = utcnow()
+    db.session.commit()
+
+
 def _run(job_id: int, on_progress: Progress | None) -> CertificateJob:
     job = db.session.get(CertificateJob, job_id)
     if job is None or job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
@@ -107,20 +119,35 @@ def _run(job_id: int, on_progress: Progress | None) -> CertificateJob:
     try:
         cohort, course = db.session.get(Cohort, job.cohort_id), db.session.get(Course, job.course_id)
         requester = db.session.get(User, job.requested_by_id) if job.requested_by_id else None
+        # A resumed job first finishes what an interrupted run issued but did not render.
+        pending = unfinalised_ids(job)
         trainees = eligible_trainees(cohort, course)
-        job.status, job.total, job.done = JobStatus.RUNNING, len(trainees), 0
-        db.session.commit()
-        issued: list[Certificate] = []
-        for trainee in trainees:
-            certificate = _issue_one(trainee, course, requester, cohort)
-            if certificate is not None:
-                issued.append(certificate)
+        from app.certificates.badges import prepare_signing
+
+        prepare_signing(cohort.organisation)  # before any process signs
+        job.status, job.total, job.done = JobStatus.RUNNING, len(pending) + len(trainees), 0
+        _beat(job)
+
+        def issued_ids() -> Iterator[int]:
+            yield from pending
+            for trainee in trainees:
+                certificate_id = _issue_record(trainee, course, requester, cohort)
+                if certificate_id is not None:
+                    yield certificate_id
+                else:  # refused after all: it will not be rendered, but it counts as handled
+                    job.done += 1
+                    _beat(job)
+
+        def one_done() -> None:
             job.done += 1
-            db.session.commit()
+            _beat(job)
             if on_progress:
                 on_progress(job.done, job.total)
+
+        finalise_all(issued_ids(), one_done)
+        issued = issued_by_job(job)
         job.zip_path = write_zip(job.id, issued) if issued else None
-        job.status, job.finished_at = JobStatus.DONE, utcnow()
+        job.status, job.finished_at, job.heartbeat_at = JobStatus.DONE, utcnow(), utcnow()
         db.session.commit()
     except Exception as error:  # the job records why it stopped; what was issued stays issued
         db.session.rollback()
@@ -131,16 +158,114 @@ def _run(job_id: int, on_progress: Progress | None) -> CertificateJob:
     return job
 
 
-def _issue_one(trainee: User, course: Course, requester: User | None, cohort: Cohort) -> Certificate | None:
+def _issue_record(trainee: User, course: Course, requester: User | None, cohort: Cohort) -> int | None:
+    """The certificate record, committed; its PDF and credential come after (``finalise_all``)."""
     try:
         with db.session.begin_nested():
             certificate = services.issue_certificate(trainee, course, issued_by=requester, cohort=cohort)
     except services.CertificationError as refused:  # no longer eligible since the job was queued
         log.info("certificate job: %s not issued to user %s: %s", course.slug, trainee.id, refused)
         return None
+    certificate_id = certificate.id
+    db.session.commit()  # and no new transaction: reading the id now would hold SQLite's lock
+    return certificate_id
+
+
+def _job_certificates(job: CertificateJob) -> sa.Select:
+    """The certificates a job issued: its cohort and course, issued by its requester since it was created."""
+    return sa.select(Certificate).where(
+        Certificate.cohort_id == job.cohort_id, Certificate.course_id == job.course_id,
+        Certificate.issued_at >= job.created_at,
+        (Certificate.issued_by_id == job.requested_by_id) if job.requested_by_id else Certificate.issued_by_id.is_(None))
+
+
+def issued_by_job(job: CertificateJob) -> list[Certificate]:
+    return list(db.session.scalars(_job_certificates(job).where(Certificate.pdf_path.is_not(None))
+                                   .order_by(Certificate.id)))
+
+
+def unfinalised_ids(job: CertificateJob) -> list[int]:
+    return list(db.session.scalars(_job_certificates(job).with_only_columns(Certificate.id).where(
+        Certificate.pdf_path.is_(None), Certificate.revoked_at.is_(None)).order_by(Certificate.id)))
+
+
+# -- rendering: in this process, or in a pool of processes for a big batch ------------------------
+
+def render_processes() -> int:
+    configured = current_app.config.get("CERTIFICATE_RENDER_PROCESSES")
+    return int(configured) if configured else min(2, os.cpu_count() or 1)
+
+
+def finalise_all(certificate_ids: Iterable[int], on_each: Callable[[], None]) -> None:
+    """Render, store and sign each certificate (committing each), calling ``on_each`` as each is done.
+
+    A batch of CERTIFICATE_PARALLEL_MIN or more, with more than one render process configured, is
+    spread over a pool of processes (WeasyPrint is single-threaded CPU work). The pool starts while
+    the first records are issued and takes each record as soon as it is committed. The children
+    only read the database (rendering and signing); this process records what they return, so on
+    SQLite no two processes ever wait on each other's write lock.
+    """
+    ids = iter(certificate_ids)
+    processes = render_processes()
+    threshold = int(current_app.config.get("CERTIFICATE_PARALLEL_MIN") or 20)
+    head = list(itertools.islice(ids, threshold))
+    if processes < 2 or len(head) < threshold:
+        for certificate_id in itertools.chain(head, ids):
+            _finalise_here(certificate_id)
+            on_each()
+        return
+    overrides = {key: current_app.config[key] for key in CHILD_CONFIG if key in current_app.config}
+    context = multiprocessing.get_context("spawn")  # never fork a process that may have threads
+    db.session.commit()  # hold no transaction (on SQLite, no lock) while the children read
+
+    def record(future: Future) -> None:
+        done: services.Finalised = future.result()  # a render that failed fails the job, with its reason
+        certificate = db.session.get(Certificate, done.certificate_id)
+        with request_like(certificate.language):
+            services.record_finalised(certificate, done)
+        db.session.commit()
+        on_each()
+
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=_child_start,
+                             initargs=(overrides,)) as pool:
+        pending = [pool.submit(_child_render, i) for i in head]
+        for certificate_id in ids:
+            pending.append(pool.submit(_child_render, certificate_id))
+            for future in [f for f in pending if f.done()]:
+                pending.remove(future)
+                record(future)
+        db.session.commit()
+        for future in as_completed(pending):
+            record(future)
+
+
+def _finalise_here(certificate_id: int) -> None:
+    certificate = db.session.get(Certificate, certificate_id)
+    with request_like(certificate.language):
+        services.finalise_certificate(certificate)
     db.session.commit()
-    services.finalise_certificate(certificate)
-    return certificate
+
+
+CHILD_CONFIG = ("SQLALCHEMY_DATABASE_URI", "INSTANCE_PATH", "BASE_URL", "SECRET_KEY", "BABEL_DEFAULT_LOCALE")
+_child: dict[str, Any] = {}
+
+
+def _child_start(overrides: dict[str, Any]) -> None:
+    from app import create_app
+
+    _child["app"] = create_app(overrides)
+
+
+def _child_render(certificate_id: int) -> services.Finalised:
+    """In a pool process: render and sign one certificate, reading only."""
+    with _child["app"].app_context(), read_only():
+        try:
+            certificate = db.session.get(Certificate, certificate_id)
+            with request_like(certificate.language, write=False):
+                return services.render_and_sign(certificate)
+        finally:
+            db.session.rollback()
+            db.session.remove()
 
 
 def _file_name(certificate: Certificate) -> str:
@@ -163,48 +288,110 @@ def write_zip(job_id: int, certificates: list[Certificate]) -> str:
 
 
 # -- running the jobs ---------------------------------------------------------------------------
+# Two kinds of work: ("issue", job id) for "issue all eligible", ("auto", trainee ids) for
+# automatic issuing after a trainee's evidence changed (see app/certificates/auto.py).
 
-_queue: queue.Queue[tuple[Flask, int]] = queue.Queue()
+_queue: queue.Queue[tuple[Flask, str, Any]] = queue.Queue()
 _worker: threading.Thread | None = None
 _worker_lock = threading.Lock()
 
 
+def _dispatch(kind: str, payload: Any) -> None:
+    if kind == "issue":
+        run_issue_job(int(payload))
+    elif kind == "auto":
+        from app.certificates.auto import issue_due
+
+        issue_due(list(payload))
+    else:
+        raise ValueError(f"unknown certificate work {kind!r}")
+
+
 def _work() -> None:
     while True:
-        app, job_id = _queue.get()
+        app, kind, payload = _queue.get()
         try:
             with app.app_context():
-                run_issue_job(job_id)
-                db.session.remove()
+                try:
+                    _dispatch(kind, payload)
+                finally:
+                    db.session.remove()
         except Exception:
-            log.exception("certificate job %s could not run", job_id)
+            log.exception("certificate work %s %s could not run", kind, payload)
         finally:
             _queue.task_done()
 
 
-def run_in_rq(job_id: int) -> None:
+def run_in_rq(kind: str, payload: Any) -> None:
     """The RQ entry point: an RQ worker has no Flask app, so it builds one."""
     from app import create_app
 
     with create_app().app_context():
-        run_issue_job(job_id)
+        try:
+            _dispatch(kind, payload)
+        finally:
+            db.session.remove()
 
 
-def enqueue(job: CertificateJob) -> None:
-    """Start the job after the commit that created it. CERTIFICATE_JOBS=inline runs it now (tests, CLI)."""
-    mode = current_app.config.get("CERTIFICATE_JOBS") or ("rq" if current_app.config.get("REDIS_URL") else "thread")
+def job_mode() -> str:
+    return current_app.config.get("CERTIFICATE_JOBS") or ("rq" if current_app.config.get("REDIS_URL") else "thread")
+
+
+def submit(kind: str, payload: Any) -> None:
+    """Run certificate work after the commit that asked for it: in RQ with REDIS_URL, else in this
+    process's worker thread. CERTIFICATE_JOBS=inline runs it now (tests, CLI)."""
+    mode = job_mode()
     if mode == "inline":
-        run_issue_job(job.id)
+        _dispatch(kind, payload)
     elif mode == "rq":
         from redis import Redis
         from rq import Queue
 
-        Queue("certificates", connection=Redis.from_url(current_app.config["REDIS_URL"])).enqueue(
-            run_in_rq, job.id, job_timeout=3600)
+        Queue(RQ_QUEUE, connection=Redis.from_url(current_app.config["REDIS_URL"])).enqueue(
+            run_in_rq, kind, payload, job_timeout=3600)
     else:
         global _worker
         with _worker_lock:
             if _worker is None or not _worker.is_alive():
                 _worker = threading.Thread(target=_work, name="certificate-jobs", daemon=True)
                 _worker.start()
-        _queue.put((current_app._get_current_object(), job.id))  # type: ignore[attr-defined]
+        _queue.put((current_app._get_current_object(), kind, payload))  # type: ignore[attr-defined]
+
+
+RQ_QUEUE = "certificates"
+
+
+def enqueue(job: CertificateJob) -> None:
+    submit("issue", job.id)
+
+
+# -- a job whose process died --------------------------------------------------------------------
+
+def stale_after() -> timedelta:
+    return timedelta(minutes=int(current_app.config.get("CERTIFICATE_JOB_STALE_MINUTES") or 10))
+
+
+def is_stalled(job: CertificateJob, now: datetime | None = None) -> bool:
+    """Queued or running, yet silent for longer than any single certificate takes: its process died."""
+    if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return False
+    last = job.heartbeat_at or job.created_at
+    return _aware(now or utcnow()) - _aware(last) > stale_after()
+
+
+def resume(job: CertificateJob) -> bool:
+    """Claim a stalled job (one conditional UPDATE, so two clicks resume it once). The caller commits,
+    then calls ``enqueue``."""
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(CertificateJob)
+        .where(CertificateJob.id == job.id, CertificateJob.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+               sa.func.coalesce(CertificateJob.heartbeat_at, CertificateJob.created_at) < now - stale_after())
+        .values(status=JobStatus.QUEUED, heartbeat_at=now)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    db.session.refresh(job)
+    return claimed
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -35,16 +35,21 @@ def private_key_path(signing_key: SigningKey) -> Path:
     return keys_dir() / f"{signing_key.key_id}.pem"
 
 
-def _write_private_key(path: Path, private_key: Ed25519PrivateKey) -> None:
+def write_secret_file(path: Path, data: bytes) -> None:
+    """Create a secret file readable by the server's user only (0600, directory 0700); never overwrite one."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _write_private_key(path: Path, private_key: Ed25519PrivateKey) -> None:
     pem = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_secret_file(path, pem)
 
 
 def create_key(organisation: Organisation) -> SigningKey:

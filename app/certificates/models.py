@@ -125,4 +125,6 @@ class CertificateJob(db.Model):
     zip_path: Mapped[str | None] = mapped_column(sa.String(300))
     error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Touched at every step; a queued or running job silent for long has lost its process (jobs.is_stalled).
+    heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

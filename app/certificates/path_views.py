@@ -73,12 +73,6 @@ def path_mine():
     me = _me()
     states = []
     for course in _my_courses(me):
-        certificate = services.issue_if_due(me, course)
-        if certificate is not None:
-            db.session.commit()
-            services.finalise_certificate(certificate)  # the PDF and the signed credential, once
-            db.session.commit()
-            flash(_("You are certified: %(course)s.", course=course.title_in(str(me.preferred_language))), "success")
         state = services.path_state(me, course)
         if state is not None:
             states.append(state)

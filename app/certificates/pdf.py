@@ -56,11 +56,11 @@ def qr_svg_data_url(url: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def template_fetcher(folder: Path):
-    """A WeasyPrint URL fetcher confined to ``folder`` and ``data:`` URLs."""
+def template_fetcher(folder: Path, *also: Path):
+    """A WeasyPrint URL fetcher confined to ``folder`` (and the ``also`` folders) and ``data:`` URLs."""
     from weasyprint.urls import URLFetcher
 
-    root = folder.resolve()
+    roots = [folder.resolve(), *(extra.resolve() for extra in also)]
 
     class TemplateOnlyFetcher(URLFetcher):
         def fetch(self, url: str, headers: Any = None):
@@ -69,7 +69,7 @@ def template_fetcher(folder: Path):
                 return super().fetch(url, headers)
             if scheme == "file":
                 path = Path(unquote(urlsplit(url).path)).resolve()
-                if path.is_relative_to(root) and path.is_file():
+                if any(path.is_relative_to(root) for root in roots) and path.is_file():
                     return super().fetch(url, headers)
             raise TemplateFetchError(f"certificate templates may not load {url}")
 
@@ -79,6 +79,19 @@ def template_fetcher(folder: Path):
 def _weasyprint_parts(folder: Path) -> tuple[Any, Any, Any]:
     """(weasyprint module, font configuration, parsed stylesheet): built once per process."""
     import weasyprint
+
+    font_config = shared_font_config()
+    with _lock:
+        stylesheet = _state["stylesheets"].get(folder)
+        if stylesheet is None:
+            stylesheet = weasyprint.CSS(filename=str(folder / "style.css"), font_config=font_config,
+                                        url_fetcher=template_fetcher(folder))
+            _state["stylesheets"][folder] = stylesheet
+    return weasyprint, font_config, stylesheet
+
+
+def shared_font_config() -> Any:
+    """The process's one WeasyPrint FontConfiguration (certificates and dashboard reports share it)."""
     from weasyprint.text.fonts import FontConfiguration
 
     with _lock:
@@ -91,13 +104,7 @@ def _weasyprint_parts(folder: Path) -> tuple[Any, Any, Any]:
                             "about 6x slower. Install it (make install does).")
         if _state["font_config"] is None:
             _state["font_config"] = FontConfiguration()
-        font_config = _state["font_config"]
-        stylesheet = _state["stylesheets"].get(folder)
-        if stylesheet is None:
-            stylesheet = weasyprint.CSS(filename=str(folder / "style.css"), font_config=font_config,
-                                        url_fetcher=template_fetcher(folder))
-            _state["stylesheets"][folder] = stylesheet
-    return weasyprint, font_config, stylesheet
+        return _state["font_config"]
 
 
 @dataclass(frozen=True)

@@ -35,28 +35,9 @@ def remind_command() -> None:
 @click.command("auto-issue")
 def auto_issue_command() -> None:
     """Issue certificates of courses set to issue automatically to every trainee who is now eligible."""
-    import sqlalchemy as sa
+    from app.certificates.auto import issue_due
+    from app.notifications.services import send_pending_emails
 
-    from app.certificates.services import finalise_certificate, issue_if_due
-    from app.courses.models import CohortCourse
-    from app.orgs.models import CohortMember, CohortRole
-
-    from app.certificates.jobs import request_like
-
-    issued = []
-    with request_like():
-        pairs = db.session.execute(sa.select(CohortMember.user_id, CohortCourse.course_id).join(
-            CohortCourse, CohortCourse.cohort_id == CohortMember.cohort_id)
-            .where(CohortMember.role == CohortRole.TRAINEE).distinct()).all()
-        from app.auth.models import User
-        from app.courses.models import Course
-
-        for user_id, course_id in pairs:
-            certificate = issue_if_due(db.session.get(User, user_id), db.session.get(Course, course_id))
-            if certificate is not None:
-                issued.append(certificate)
-        db.session.commit()
-        for certificate in issued:
-            finalise_certificate(certificate)
-        db.session.commit()
+    issued = issue_due()
+    send_pending_emails()
     click.echo(f"{len(issued)} certificate(s) issued.")

@@ -184,17 +184,55 @@ def _snapshot(trainee: User, course: Course, rule: CertificationRule, state: Pat
     }
 
 
+@dataclass(frozen=True)
+class Finalised:
+    """What rendering and signing produced for one certificate, before it is recorded."""
+
+    certificate_id: int
+    pdf_path: str
+    pdf_sha256: str
+    credential: dict[str, Any]
+
+
+def render_and_sign(certificate: Certificate) -> Finalised:
+    """The slow part of issuing, with no database write (so it can run in another process):
+    render the PDF once and store the file, build and sign the credential. The organisation's
+    signing key must exist already (``badges.prepare_signing``)."""
+    from app.certificates.badges import build_credential
+    from app.certificates.pdf import render_certificate_pdf
+    from app.certificates.storage import write_pdf_file
+
+    rule = rule_for(certificate.course_id, certificate.organisation_id)
+    path, sha256 = write_pdf_file(certificate, render_certificate_pdf(certificate, rule.template if rule else "default"))
+    return Finalised(certificate.id, path, sha256, build_credential(certificate))
+
+
+def record_finalised(certificate: Certificate, done: Finalised) -> None:
+    """Record the PDF and credential on the certificate and tell its holder. Flushes."""
+    certificate.pdf_path, certificate.pdf_sha256, certificate.credential = done.pdf_path, done.pdf_sha256, done.credential
+    db.session.flush()
+    _tell_holder(certificate)
+
+
 def finalise_certificate(certificate: Certificate) -> None:
     """After the issuing commit: render and store the PDF once, then build and sign the credential.
     The caller commits again."""
-    from app.certificates.badges import build_credential
-    from app.certificates.pdf import render_certificate_pdf
-    from app.certificates.storage import store_pdf
+    from app.certificates.badges import prepare_signing
 
-    rule = rule_for(certificate.course_id, certificate.organisation_id)
-    store_pdf(certificate, render_certificate_pdf(certificate, rule.template if rule else "default"))
-    certificate.credential = build_credential(certificate)
-    db.session.flush()
+    prepare_signing(certificate.organisation)
+    record_finalised(certificate, render_and_sign(certificate))
+
+
+def _tell_holder(certificate: Certificate) -> None:
+    """The trainee hears of a new certificate in the notification centre (and by email when configured)."""
+    from flask import url_for
+
+    from app.notifications.services import notify
+
+    notify([certificate.trainee], "certificates.issued",
+           {"course": certificate.snapshot.get("course_titles") or certificate.snapshot.get("course_title"),
+            "code": certificate.code},
+           url_for("certificates.path_mine"), dedupe_key=f"certificate-issued:{certificate.id}")
 
 
 def issue_many(trainees: list[User], course: Course, *, issued_by: User | None, cohort: Cohort | None = None

@@ -37,13 +37,17 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
-def store_pdf(certificate: Certificate, data: bytes) -> str:
-    """Write the PDF and record its path and checksum on the certificate (the caller commits)."""
+def write_pdf_file(certificate: Certificate, data: bytes) -> tuple[str, str]:
+    """Write the PDF file; (its path under the instance folder, its SHA-256). Touches no record."""
     relative = f"{STORAGE_DIR}/{certificate.organisation_id}/{certificate.code}.pdf"
     _write_atomically(Path(current_app.instance_path) / relative, data)
-    certificate.pdf_path = relative
-    certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
-    return relative
+    return relative, hashlib.sha256(data).hexdigest()
+
+
+def store_pdf(certificate: Certificate, data: bytes) -> str:
+    """Write the PDF and record its path and checksum on the certificate (the caller commits)."""
+    certificate.pdf_path, certificate.pdf_sha256 = write_pdf_file(certificate, data)
+    return certificate.pdf_path
 
 
 def pdf_file(certificate: Certificate) -> Path:

@@ -32,6 +32,7 @@ from app.competencies.models import (
 )
 from app.core import audit
 from app.core.db import utcnow
+from app.core.signals import trainees_progressed
 from app.core.i18n import _l
 from app.extensions import db
 from app.orgs.models import Cohort, CohortMember, CohortRole, CohortStatus, Role, SupervisorAssignment
@@ -297,6 +298,7 @@ def submit_assessment(assessment: Assessment, actor: User) -> SubmitResult:
                      after={"levels": _levels(assessment), "has_harm": assessment.has_harm,
                             "amendment_id": assessment.id, "reason": assessment.amendment_reason})
     raised, cleared = harm.process_submitted(assessment, actor)
+    trainees_progressed([assessment.trainee_id])
     return SubmitResult(assessment, raised, cleared)
 
 

@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from typing import TextIO
 
 from flask import Response
 
@@ -20,6 +21,11 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(cell: object) -> str:
     """One cell as text: None empty, booleans 1/0, numbers plain, text defused if it could start a formula."""
+    kind = type(cell)  # the common cases first: exports write millions of cells
+    if kind is str:
+        return "'" + cell if cell.startswith(FORMULA_START) else cell
+    if kind is int:
+        return str(cell)
     if cell is None:
         return ""
     if isinstance(cell, bool):
@@ -37,14 +43,23 @@ def _number(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def write_csv(stream: TextIO, header: Sequence[object], rows: Iterable[Sequence[object]]) -> int:
+    """Write the file to a text stream row by row (big exports never hold a table); returns the row count."""
+    stream.write(BOM)
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow([neutralise(h) for h in header])
+    count = 0
+    for row in rows:
+        writer.writerow([neutralise(cell) for cell in row])
+        count += 1
+    return count
+
+
 def to_csv(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
     """The whole file as text: the byte-order mark, the header, then each row, every cell neutralised."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in header])
-    for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
-    return BOM + out.getvalue()
+    write_csv(out, header, rows)
+    return out.getvalue()
 
 
 def csv_response(filename: str, header: Sequence[object], rows: Iterable[Sequence[object]]) -> Response:

@@ -85,10 +85,26 @@ def write_lock():
         _force_write_lock.reset(token)
 
 
+_force_read_only: ContextVar[bool] = ContextVar("force_read_only", default=False)
+
+
+@contextmanager
+def read_only():
+    """Within this block new SQLite transactions begin DEFERRED even during a POST or a command,
+    so a long read (a research export) never holds the write lock that every writer waits for."""
+    token = _force_read_only.set(True)
+    try:
+        yield
+    finally:
+        _force_read_only.reset(token)
+
+
 def _wants_write_lock() -> bool:
     """Requests that may change state take SQLite's write lock up front; reads stay concurrent."""
     if _force_write_lock.get():
         return True
+    if _force_read_only.get():
+        return False
     if has_request_context():
         return request.method not in ("GET", "HEAD", "OPTIONS")
     return True

@@ -64,6 +64,30 @@ def can_issue_reset_code(user: Any, target: User) -> bool:
     return has_role(user, Role.TRAINER, target.organisation_id) and teaches(user, target)
 
 
+def can_issue_reset_codes(user: Any, people: list[User]) -> set[int]:
+    """can_issue_reset_code for a whole list (a cohort's members) in one query: the ids of those allowed."""
+    if not _is_user(user):
+        return set()
+    others = [person for person in people if person.id != user.id]
+    allowed = {person.id for person in others if is_admin(user, person.organisation_id)}
+    taught = [person for person in others
+              if person.id not in allowed and has_role(user, Role.TRAINER, person.organisation_id)]
+    if taught:
+        from app.auth.models import User as Person
+
+        staff = sa.orm.aliased(CohortMember)
+        learner = sa.orm.aliased(CohortMember)
+        allowed |= set(db.session.scalars(
+            sa.select(learner.user_id).distinct()
+            .join(staff, staff.cohort_id == learner.cohort_id)
+            .join(Cohort, Cohort.id == learner.cohort_id)
+            .join(Person, Person.id == learner.user_id)
+            .where(staff.user_id == user.id, staff.role == CohortRole.TRAINER, learner.role == CohortRole.TRAINEE,
+                   learner.user_id.in_([person.id for person in taught]),
+                   Cohort.organisation_id == Person.organisation_id)))
+    return allowed
+
+
 # -- relationships ---------------------------------------------------------------------------
 
 def supervises(user: Any, trainee: User) -> bool:
@@ -650,6 +674,38 @@ def can_edit_certification_rule(user: Any, organisation_id: int) -> bool:
 
 def can_view_expiring_certificates(user: Any, organisation_id: int) -> bool:
     return is_staff(user, organisation_id)
+
+
+# -- dashboards (issue #8, cohortdash) -------------------------------------------------------
+
+def can_view_cohort_dashboard(user: Any, cohort: Cohort) -> bool:
+    """A cohort's dashboard and report: its trainers, the organisation's admins and programme managers."""
+    if not is_same_organisation(user, cohort):
+        return False
+    roles = user.roles_in(cohort.organisation_id)
+    if roles & {Role.ADMIN, Role.PROGRAMME_MANAGER}:
+        return True
+    return Role.TRAINER in roles and CohortRole.TRAINER in cohort_roles(user, cohort)
+
+
+# -- organisation dashboard (issue #8, orgdash) -----------------------------------------------
+
+def can_view_org_dashboard(user: Any, organisation_id: int) -> bool:
+    """The organisation's dashboard, its CSVs and its report: admins and programme managers."""
+    return _is_user(user) and bool(user.roles_in(organisation_id) & {Role.ADMIN, Role.PROGRAMME_MANAGER})
+
+
+def can_refresh_org_dashboard(user: Any, organisation_id: int) -> bool:
+    return is_admin(user, organisation_id)
+
+
+# -- research export (issue #8, research) -----------------------------------------------------
+
+def can_export_research(user: Any, organisation_id: int, identified: bool) -> bool:
+    """Pseudonymised exports: admins and programme managers; identified exports (names): admins only."""
+    if identified:
+        return is_admin(user, organisation_id)
+    return _is_user(user) and bool(user.roles_in(organisation_id) & {Role.ADMIN, Role.PROGRAMME_MANAGER})
 
 
 # -- view helpers ----------------------------------------------------------------------------

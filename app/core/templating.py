@@ -41,6 +41,8 @@ def navigation() -> list[tuple[str, str, str]]:
         items.append(("courses.my_courses", _l("My courses"), url_for("courses.my_courses")))
     if roles & {Role.ADMIN, Role.TRAINER}:
         items.append(("courses.authoring.index", _l("Course authoring"), url_for("courses.authoring.index")))
+    if roles & {Role.ADMIN, Role.PROGRAMME_MANAGER}:
+        items.append(("dashboards.organisation_dashboard", _l("Dashboard"), url_for("dashboards.organisation_dashboard")))
     return items
 
 

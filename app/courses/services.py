@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.models import User
 from app.core import audit
 from app.core.db import utcnow
+from app.core.signals import trainees_progressed
 from app.courses.models import CohortCourse, Course, Lesson, LessonProgress
 from app.extensions import db
 from app.orgs.models import Cohort
@@ -44,13 +45,17 @@ def mark_lesson_done(user: User, lesson: Lesson) -> bool:
             .on_conflict_do_nothing(index_elements=["user_id", "lesson_id"])
             .returning(LessonProgress.id)
         )
-        return db.session.execute(statement).scalar_one_or_none() is not None
-    try:
-        with db.session.begin_nested():
-            db.session.add(LessonProgress(**values))
-        return True
-    except IntegrityError:
-        return False
+        first = db.session.execute(statement).scalar_one_or_none() is not None
+    else:
+        try:
+            with db.session.begin_nested():
+                db.session.add(LessonProgress(**values))
+            first = True
+        except IntegrityError:
+            first = False
+    if first:
+        trainees_progressed([user.id])
+    return first
 
 
 def give_course_to_cohort(cohort: Cohort, course: Course, language: str) -> CohortCourse:

@@ -31,6 +31,7 @@ STAFF = [
     ("trainer", "Carmen Gutiérrez Solís", [Role.TRAINER], 0),
     ("supervisor", "Julio Pérez Aguilar", [Role.SUPERVISOR], 0),
     ("trainee", "María López Hernández", [Role.TRAINEE], 0),
+    ("manager", "Roberto Sánchez Ovando", [Role.PROGRAMME_MANAGER], 0),  # reads the organisation dashboard
 ]
 TRAINEES = [
     ("rosa.vazquez", "Rosa Vázquez Gómez", 0),

@@ -19,6 +19,7 @@ from app.core.permissions import (
     authorize,
     can_create_cohort,
     can_issue_reset_code,
+    can_issue_reset_codes,
     can_manage_cohort,
     can_manage_sites,
     can_manage_user,
@@ -429,8 +430,10 @@ def cohort(cohort_id: int):
     authorize(can_view_cohort(current_user, cohort))
     members = queries.cohort_members(cohort)
     context: dict[str, Any] = {"cohort": cohort, "members": members, "manage": can_manage_cohort(current_user, cohort),
-                               "assignments": queries.active_assignments(cohort), "reset_form": ResetCodeForm()}
+                               "assignments": queries.active_assignments(cohort), "reset_form": ResetCodeForm(),
+                               "reset_allowed": set()}
     if context["manage"]:
+        context["reset_allowed"] = can_issue_reset_codes(current_user, [m.user for m in members[CohortRole.TRAINEE]])
         context["add_forms"] = {}
         for role in queries.COHORT_ROLE_ORDER:
             form = AddMembersForm(prefix=role.value)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from app.auth.models import User
 from app.core import audit
 from app.core.db import utcnow
+from app.core.signals import trainees_progressed
 from app.core.i18n import _l
 from app.extensions import db
 from app.practice.models import (
@@ -228,6 +229,7 @@ def review_entry(entry: PracticeEntry, reviewer: User, decision: ReviewDecision,
     reopened = decision == ReviewDecision.RETURNED and before["status"] == EntryStatus.VERIFIED.value
     audit.record("practice.entry_reopened" if reopened else f"practice.entry_{decision.value}", entry,
                  before=before, after=_snapshot(entry))
+    trainees_progressed([entry.trainee_id])
     if decision == ReviewDecision.RETURNED:
         _notify("practice.entry_returned", [entry.trainee], entry, {"client_code": entry.case.client_code},
                 stamp=entry.reviewed_at)

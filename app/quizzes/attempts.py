@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from app.auth.models import User
 from app.core import audit
 from app.core.db import utcnow
+from app.core.signals import trainees_progressed
 from app.core.i18n import _l
 from app.extensions import db
 from app.quizzes.gift import QuestionType
@@ -338,6 +339,7 @@ def _finish_if_graded(attempt: QuizAttempt, now: datetime) -> None:
     attempt.percent = (total / maximum * HUNDRED).quantize(Decimal("0.0001")) if maximum else HUNDRED
     attempt.status = AttemptStatus.FINISHED
     attempt.graded_at = now
+    trainees_progressed([attempt.user_id])
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from app.auth.models import User
 from app.core import audit
 from app.core.db import utcnow
+from app.core.signals import trainees_progressed
 from app.core.i18n import _l
 from app.extensions import db
 from app.orgs.models import Organisation, Site, SupervisorAssignment
@@ -334,6 +335,7 @@ def submit_session(session: SupervisionSession, data: SessionData, actor: User) 
     db.session.flush()
     audit.record("supervision.session.submitted", session, after=_public_state(session), actor_id=actor.id)
     alerts.ask_acknowledgement(session)
+    trainees_progressed(a.supervisee_id for a in session.attendees)
     return _risk_alerts(session)
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.auth.models import User
 from app.core import audit
 from app.core.db import utcnow
+from app.core.signals import trainees_progressed
 from app.core.i18n import _l
 from app.extensions import db
 from app.orgs.models import Cohort
@@ -137,4 +138,6 @@ def record_attendance(day: TrainingDay, marks: Mapping[int, Mark], actor: User, 
             result.changed += 1
         else:
             result.unchanged += 1
+    if result.recorded or result.changed:
+        trainees_progressed(marks)
     return result
