@@ -712,7 +712,7 @@ class Builder:
         for org in self.orgs:
             for slug, rule in content.rules.items():
                 validity[(org["id"], slug)] = rule.validity_months
-            if org["index"] % 4 == 3:  # these organisations renew PFA every year
+            if org["index"] % 4 == 1:  # these organisations renew PFA every year
                 rule = content.rules["pfa"]
                 stamp = self.now - timedelta(days=DAYS)
                 w.add(CertificationRule, id=w.new_id(CertificationRule), course_id=rule.course_id,

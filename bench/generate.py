@@ -319,8 +319,8 @@ def known_pages(known: dict) -> list[tuple[str, str | None, str, str | None]]:
     return pages
 
 
-def check(app, known: dict) -> list[str]:
-    """Sign in as each known account and load its pages in the app (no server): the problems found."""
+def check(app, known: dict, only: set[str] | None = None) -> list[str]:
+    """Sign in as each known account and load its pages (or ``only`` these) in the app, no server: the problems."""
     import re
 
     def get(client, path: str, **kwargs):
@@ -330,6 +330,8 @@ def check(app, known: dict) -> list[str]:
     problems = []
     clients: dict[str | None, Any] = {None: app.test_client()}
     for name, username, path, expect in known_pages(known):
+        if only is not None and name not in only:
+            continue
         if username not in clients:
             client = app.test_client()
             token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', get(client, "/login").get_data(as_text=True))

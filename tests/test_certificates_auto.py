@@ -90,3 +90,32 @@ def test_the_cli_issues_what_is_due(app, world):
     assert len(_certificates(trainee)) == 1
     again = app.test_cli_runner().invoke(args=["certificates", "auto-issue"])
     assert "0 certificate(s) issued." in again.output
+
+
+def test_a_lesson_page_asks_for_a_review_while_the_certificate_is_due_for_renewal(client, login, world):
+    from datetime import timedelta
+
+    from app.certificates import services
+    from app.core.db import utcnow
+
+    trainee, course, rule, last = world
+    rule.auto_issue = False
+    db.session.add(LessonProgress(user_id=trainee.id, lesson_id=last.id))
+    db.session.flush()
+    from app.certificates.jobs import request_like
+
+    with request_like():
+        certificate = services.issue_certificate(trainee, course, issued_by=None)
+    login(trainee)
+    page = client.get(f"/courses/{course.slug}/lessons/{last.slug}").get_data(as_text=True)
+    assert "You have finished this lesson." in page and "Mark as reviewed" not in page  # not due yet
+
+    certificate.valid_until = utcnow() + timedelta(days=20)
+    db.session.flush()
+    page = client.get(f"/courses/{course.slug}/lessons/{last.slug}").get_data(as_text=True)
+    assert "Your certificate is due for renewal." in page and "Mark as reviewed" in page
+    post_form(client, f"/courses/{course.slug}/lessons/{last.slug}/done", {})
+    page = client.get(f"/courses/{course.slug}/lessons/{last.slug}").get_data(as_text=True)
+    assert "Reviewed for your renewal." in page and "Mark as reviewed" not in page
+    assert db.session.scalar(sa.select(LessonProgress.reviewed_at).where(
+        LessonProgress.user_id == trainee.id, LessonProgress.lesson_id == last.id)) is not None

@@ -145,6 +145,16 @@ def test_expiry_reminders_once_per_step_and_recertification(setup):
     assert db.session.scalar(sa.select(Notification.dedupe_key).where(Notification.user_id == trainee.id)) == (
         f"certificate-expiry:{certificate.id}:30")
     state = services.path_state(trainee, course, cohort=cohort)
+    # The refresher lesson was done before the first certificate: it must be done again.
+    assert state.is_recertification and not state.can_be_issued
+    [lessons] = [c for c in state.evaluation.criteria if c.key == "lessons"]
+    assert not lessons.met and lessons.evidence == "0 of 1 lessons done."
+    from app.courses.services import mark_lesson_done
+
+    refresher = db.session.scalar(sa.select(Lesson).where(Lesson.slug == rule.refresher["lessons"][0],
+                                                          Lesson.course_id == course.id))
+    assert mark_lesson_done(trainee, refresher) is False  # done before: now reviewed again
+    state = services.path_state(trainee, course, cohort=cohort)
     assert state.is_recertification and state.can_be_issued
     renewal = services.issue_certificate(trainee, course, issued_by=trainer, cohort=cohort)
     assert renewal.previous_id == certificate.id

@@ -56,3 +56,23 @@ def test_export_of_a_pack_course_reproduces_its_files(app, demo_course, tmp_path
 def test_export_of_an_unknown_course_fails(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["content", "export", "nope", "--out", str(tmp_path)])
     assert result.exit_code == 1 and "no course 'nope'" in result.output
+
+
+def test_export_writes_the_certification_rule_back(app, db_session, tmp_path):
+    """The seed courses' [certification] tables survive export, and the exported pack loads again."""
+    from app.quizzes.cli import sync_bank_files
+    from app.competencies.cli import sync_tools
+    from tests.conftest import ROOT
+    from tests.courses_support import sync_fixture_pack
+
+    sync_bank_files()
+    sync_tools()
+    for slug in ("pm-plus", "pfa"):
+        sync_fixture_pack(ROOT / "modules" / slug)
+        result = app.test_cli_runner().invoke(args=["content", "export", slug, "--out", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        original = tomllib.loads((ROOT / "modules" / slug / "course.toml").read_text(encoding="utf-8"))
+        exported = tomllib.loads((tmp_path / slug / "course.toml").read_text(encoding="utf-8"))
+        assert exported["certification"] == original["certification"]
+        pack, problems = load_pack(tmp_path / slug)
+        assert pack is not None and not [p for p in problems if "certification" in str(p)], [str(p) for p in problems]

@@ -73,14 +73,14 @@ def evaluate(trainee: User, course: Course, rule: CertificationRule, *, cohort: 
              now: datetime | None = None) -> Evaluation:
     """Every criterion of the rule (or of ``criteria``, e.g. the refresher path) for one trainee.
 
-    ``since``: only evidence from then on counts for assessments and supervision (recertification).
+    ``since``: only evidence from then on counts for lessons, assessments and supervision (recertification).
     """
     now = now or utcnow()
     criteria = rule.criteria if criteria is None else criteria
     cohort = cohort or trainee_cohort(trainee, course)
     result = Evaluation(trainee, course)
     if "lessons" in criteria:
-        result.criteria.append(_lessons(trainee, course, criteria["lessons"]))
+        result.criteria.append(_lessons(trainee, course, criteria["lessons"], since))
     if "attendance_percent" in criteria:
         result.criteria.append(_attendance(trainee, cohort, float(criteria["attendance_percent"])))
     if criteria.get("post_test"):
@@ -97,13 +97,17 @@ def evaluate(trainee: User, course: Course, rule: CertificationRule, *, cohort: 
     return result
 
 
-def _lessons(trainee: User, course: Course, wanted: Any) -> CriterionResult:
+def _lessons(trainee: User, course: Course, wanted: Any, since: datetime | None = None) -> CriterionResult:
+    """Lessons done; for recertification (``since``) only lessons done or reviewed again since then count."""
     query = sa.select(Lesson).where(Lesson.course_id == course.id, Lesson.is_hidden.is_(False))
     if wanted != "all":
         query = query.where(Lesson.slug.in_(list(wanted)))
     lessons = list(db.session.scalars(query.order_by(Lesson.module_id, Lesson.position)))
-    done = set(db.session.scalars(sa.select(LessonProgress.lesson_id).where(
-        LessonProgress.user_id == trainee.id, LessonProgress.lesson_id.in_([x.id for x in lessons]))))
+    progress = sa.select(LessonProgress.lesson_id).where(
+        LessonProgress.user_id == trainee.id, LessonProgress.lesson_id.in_([x.id for x in lessons]))
+    if since is not None:
+        progress = progress.where(sa.or_(LessonProgress.completed_at >= since, LessonProgress.reviewed_at >= since))
+    done = set(db.session.scalars(progress))
     missing = [x for x in lessons if x.id not in done]
     label = _("All lessons completed") if wanted == "all" else _("Required lessons completed")
     evidence = _("%(done)d of %(total)d lessons done.", done=len(lessons) - len(missing), total=len(lessons))

@@ -196,3 +196,50 @@ def save_organisation_rule(course_id: int, organisation_id: int, values: dict[st
                  after={"criteria": rule.criteria, "validity_months": rule.validity_months,
                         "auto_issue": rule.auto_issue, "refresher": rule.refresher})
     return rule
+
+
+# -- writing the rule back to course.toml (flask content export) ---------------------------------
+
+_CRITERIA_ORDER = ("lessons", "attendance_percent", "post_test", "competency", "practice_cases", "supervision_hours")
+_INLINE_ORDER = ("tool", "min_level", "stage", "intervention", "count")
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        keys = [k for k in _INLINE_ORDER if k in value] + sorted(k for k in value if k not in _INLINE_ORDER)
+        return "{ " + ", ".join(f"{k} = {_toml_value(value[k])}" for k in keys) + " }"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def certification_toml(course_id: int, organisation_id: int | None) -> list[str]:
+    """The ``[certification]`` table in force for the course (the organisation's own rule for an
+    organisation's course, else the pack's), in the packs' key order; empty without a rule."""
+    rule = rule_for(course_id, organisation_id) if organisation_id is not None else db.session.scalar(
+        sa.select(CertificationRule).where(CertificationRule.course_id == course_id,
+                                           CertificationRule.organisation_id.is_(None)))
+    if rule is None:
+        return []
+    lines = ["", "[certification]"]
+    if rule.validity_months:
+        lines.append(f"validity_months = {rule.validity_months}")
+    lines += [f"auto_issue = {_toml_value(bool(rule.auto_issue))}", f"template = {_toml_value(rule.template or 'default')}"]
+    criteria = rule.criteria or {}
+    lines += ["", "[certification.criteria]"]
+    for key in [k for k in _CRITERIA_ORDER if k in criteria] + sorted(k for k in criteria if k not in _CRITERIA_ORDER):
+        lines.append(f"{key} = {_toml_value(criteria[key])}")
+    for signatory in rule.signatories or []:
+        lines += ["", "[[certification.signatories]]"]
+        lines += [f"{k} = {_toml_value(signatory[k])}" for k in ("name", "title") if signatory.get(k)]
+    refresher = rule.refresher or {}
+    if refresher:
+        lines += ["", "[certification.refresher]"]
+        lines += [f"{k} = {_toml_value(refresher[k])}" for k in ("lessons", "assessment_stage") if refresher.get(k)]
+    return lines

@@ -15,6 +15,7 @@ from app.auth.models import User
 from app.certificates.codes import new_code, new_token
 from app.certificates.evaluator import CriterionResult, Evaluation, evaluate, trainee_cohort
 from app.certificates.models import Certificate, CertificationRule, RevocationReason
+from app.certificates.renewal import RENEWAL_DAYS
 from app.certificates.rules import rule_for
 from app.core import audit
 from app.core.db import utcnow
@@ -22,7 +23,6 @@ from app.courses.models import Course
 from app.extensions import db
 from app.orgs.models import Cohort
 
-RENEWAL_DAYS = 60  # a certificate this close to expiry (or expired) can be renewed by the refresher path
 REMINDER_DAYS = (7, 30, 60)
 
 
@@ -70,8 +70,10 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def is_valid(certificate: Certificate, now: datetime) -> bool:
-    return certificate.revoked_at is None and (certificate.valid_until is None
-                                               or _aware(certificate.valid_until) > now)
+    """Valid now: one rule for the path, the verification page and the credential status."""
+    from app.certificates.verification import CertificateStatus, status_of
+
+    return status_of(certificate, now) is CertificateStatus.VALID
 
 
 def certificates_of(trainee: User, course: Course | None = None) -> list[Certificate]:

@@ -64,6 +64,9 @@ def course_toml(course: Course) -> str:
     from app.quizzes.quiz_sync import quizzes_toml
 
     lines += quizzes_toml(course, languages)
+    from app.certificates.rules import certification_toml
+
+    lines += certification_toml(course.id, course.organisation_id)
     return "\n".join(lines) + "\n"
 
 

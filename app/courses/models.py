@@ -178,5 +178,7 @@ class LessonProgress(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     lesson_id: Mapped[int] = mapped_column(sa.ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The last time the learner marked it done again: a refresher for recertification counts from here.
+    reviewed_at: Mapped[datetime | None]
 
     lesson: Mapped[Lesson] = relationship()

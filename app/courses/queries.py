@@ -257,3 +257,10 @@ def cohorts_for_course(course: Course, cohorts: list[Cohort]) -> list[CohortCour
 def organisation_cohorts(organisation_id: int) -> list[Cohort]:
     return list(db.session.scalars(sa.select(Cohort).where(Cohort.organisation_id == organisation_id)
                                    .order_by(Cohort.name)))
+
+
+def reviewed_since(user: User, lesson: Lesson, since: datetime) -> bool:
+    """Done, or reviewed again, on or after ``since`` (a refresher before recertification)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(LessonProgress).where(
+        LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id,
+        sa.or_(LessonProgress.completed_at >= since, LessonProgress.reviewed_at >= since))) > 0

@@ -53,8 +53,10 @@ def mark_lesson_done(user: User, lesson: Lesson) -> bool:
             first = True
         except IntegrityError:
             first = False
-    if first:
-        trainees_progressed([user.id])
+    if not first:  # done before: this is a review (a refresher before recertification counts it)
+        db.session.execute(sa.update(LessonProgress).where(
+            LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id).values(reviewed_at=values["completed_at"]))
+    trainees_progressed([user.id])
     return first
 
 

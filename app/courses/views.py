@@ -68,8 +68,15 @@ def lesson(slug: str, lesson_slug: str):
     page = queries.lesson_page(user, course, lesson_slug, queries.course_language(user, course, str(get_locale())))
     if page is None:
         abort(404)
+    review = None
+    if page.is_done:  # a certificate being renewed asks for the lesson again: offer to mark it reviewed
+        from app.certificates.renewal import renewal_since
+
+        since = renewal_since(user.id, course.id)
+        if since is not None:
+            review = {"since": since, "done": queries.reviewed_since(user, page.lesson, since)}
     return render_template("courses/lesson.html", page=page, form=MarkDoneForm(),
-                           can_study=can_study_course(user, course))
+                           can_study=can_study_course(user, course), review=review)
 
 
 @bp.post("/<slug>/lessons/<lesson_slug>/done")
