@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as clock, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from decimal import Decimal
 from typing import Any
 
@@ -39,7 +40,7 @@ class Plan:
     certificates: int
 
     @classmethod
-    def at(cls, scale: float) -> "Plan":
+    def at(cls, scale: float) -> Plan:
         """The issue's numbers times ``scale``; never fewer than two organisations of two sites with a cohort each."""
         n = {key: round(value * scale) for key, value in SCALE_ONE.items()}
         organisations = max(2, n["organisations"])
@@ -56,7 +57,7 @@ class Learner:
     id: int
     org: int  # organisation id
     site: int
-    cohort: "Group"
+    cohort: Group
     supervisor: int = 0
     skill: float = 0.5  # chance of a right answer before training
     is_active: bool = True
@@ -117,9 +118,8 @@ def split(total: int, parts: int, rng: random.Random | None = None, spread: floa
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
     """A moment of a day, in UTC (the programmes are in UTC-5 and UTC-6: 15:00 UTC is morning there)."""
-    from datetime import timezone
 
-    return datetime.combine(day, clock(hour, minute), tzinfo=timezone.utc)
+    return datetime.combine(day, clock(hour, minute), tzinfo=UTC)
 
 
 class Builder:
@@ -216,7 +216,13 @@ class Builder:
         return user_id
 
     def _site_people(self, org: dict, site: dict, cohort_sizes: list[int]) -> None:
-        from app.orgs.models import Cohort, CohortMember, CohortRole, CohortStatus, SupervisorAssignment
+        from app.orgs.models import (
+            Cohort,
+            CohortMember,
+            CohortRole,
+            CohortStatus,
+            SupervisorAssignment,
+        )
 
         rng, w, today = self.rng, self.w, self.today
         first_site = site["first"]
@@ -391,11 +397,11 @@ class Builder:
             response, fraction, feedback = outcomes[rng.random() < right_chance]
             score += fraction * question["mark"]
             maximum += question["mark"]
-            rows.append(dict(id=w.new_id(AttemptQuestion), attempt_id=attempt_id, position=position,
-                             question_version_id=question["version_id"], question_key=question["key"],
-                             qtype=question["qtype"], snapshot=snapshot, mark=question["mark"], response=response,
-                             answered_at=started + timedelta(seconds=45 * (position + 1)), fraction=fraction,
-                             feedback=feedback, graded_by_id=None, grader_comment=None))
+            rows.append({"id": w.new_id(AttemptQuestion), "attempt_id": attempt_id, "position": position,
+                         "question_version_id": question["version_id"], "question_key": question["key"],
+                         "qtype": question["qtype"], "snapshot": snapshot, "mark": question["mark"],
+                         "response": response, "answered_at": started + timedelta(seconds=45 * (position + 1)),
+                         "fraction": fraction, "feedback": feedback, "graded_by_id": None, "grader_comment": None})
         submitted = started + timedelta(seconds=45 * len(questions) + 60)
         score = max(score, Decimal(0)).quantize(Decimal("0.0001"))
         percent = (score / maximum * 100).quantize(Decimal("0.0001")) if maximum else Decimal(100)
@@ -704,8 +710,17 @@ class Builder:
 
     def certificates(self) -> None:
         """Certificates for those who finished: valid, expired (some organisations renew PFA yearly) or revoked."""
-        from app.certificates.codes import ALPHABET, PREFIX, RANDOM_CHARS, check_character
-        from app.certificates.models import Certificate, CertificationRule, RevocationReason
+        from app.certificates.codes import (
+            ALPHABET,
+            PREFIX,
+            RANDOM_CHARS,
+            check_character,
+        )
+        from app.certificates.models import (
+            Certificate,
+            CertificationRule,
+            RevocationReason,
+        )
 
         rng, w, today, content = self.rng, self.w, self.today, self.content
         validity = {}

@@ -64,17 +64,18 @@ class Result:
 
 # -- talking to the app -------------------------------------------------------------------------
 
-def _connection(url: str) -> tuple[http.client.HTTPConnection, str]:
+def _connection(url: str, timeout: float = 10) -> tuple[http.client.HTTPConnection, str]:
     parts = urllib.parse.urlsplit(url)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=10), path
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout), path
 
 
-def fetch(url: str, cookie: str | None = None, method: str = "GET", body: str | None = None) -> tuple[int, dict, str]:
+def fetch(url: str, cookie: str | None = None, method: str = "GET", body: str | None = None,
+          timeout: float = 10) -> tuple[int, dict, str]:
     """One request; returns status, headers (lower-case names; Set-Cookie values joined) and text."""
-    conn, path = _connection(url)
+    conn, path = _connection(url, timeout)
     headers = {"Accept-Language": "es-MX"}
     if cookie:
         headers["Cookie"] = cookie
@@ -119,8 +120,11 @@ def sign_in(base_url: str, username: str, password: str = DEMO_PASSWORD) -> str:
 
 
 def preflight(target: Target) -> None:
-    """Make sure the URL answers 200 with the expected page: a redirect to /login would bench the wrong page."""
-    status, _, text = fetch(target.url, target.cookie)
+    """Make sure the URL answers 200 with the expected page: a redirect to /login would bench the wrong page.
+
+    The first load may be slow (a dashboard computing its figures on a large data set): it may take minutes.
+    """
+    status, _, text = fetch(target.url, target.cookie, timeout=600)
     if status != 200:
         raise RuntimeError(f"{target.name}: {target.url} answered HTTP {status}, not 200")
     if target.expect_text and target.expect_text not in text:
@@ -130,7 +134,7 @@ def preflight(target: Target) -> None:
 def warm_up(target: Target, requests: int = 30) -> None:
     """Let both workers import, compile templates and open database connections before measuring."""
     for _ in range(requests):
-        fetch(target.url, target.cookie)
+        fetch(target.url, target.cookie, timeout=60)
 
 
 # -- load generators ----------------------------------------------------------------------------
@@ -144,7 +148,7 @@ def run_wrk(target: Target, seconds: float, connections: int, threads: int = 2) 
                "-s", str(LUA_REPORT), "-H", "Accept-Language: es-MX"]
     if target.cookie:
         command += ["-H", f"Cookie: {target.cookie}"]
-    out = subprocess.run(command + [target.url], capture_output=True, text=True, timeout=seconds + 60)
+    out = subprocess.run(command + [target.url], capture_output=True, text=True, timeout=seconds + 60, check=False)
     line = next((l for l in out.stdout.splitlines() if l.startswith("WRK-JSON ")), None)
     if out.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
@@ -254,8 +258,9 @@ def failed(target: Target, backend: str, client: str, connections: int, error: s
 
 def git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5)
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5,
+                             check=False)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, timeout=5, check=False)
         return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "") if out.returncode == 0 else None
     except OSError:
         return None

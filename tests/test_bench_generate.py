@@ -14,10 +14,10 @@ def count(db_session, model, *where) -> int:
 
 
 def test_a_small_data_set_has_the_planned_numbers(app, db_session):
+    from app.certificates.models import Certificate
     from app.competencies.models import Assessment, AssessmentStatus
     from app.orgs.models import Cohort, Organisation, Role, RoleAssignment, Site
     from app.quizzes.models import AttemptQuestion
-    from app.certificates.models import Certificate
     from app.supervision.models import SupervisionSession
 
     report = generate(db_session, SCALE, seed=3)
@@ -37,8 +37,14 @@ def test_a_small_data_set_has_the_planned_numbers(app, db_session):
 
 def test_training_shows_in_the_data(app, db_session):
     """Levels rise from pre to post, harm falls, post-test scores beat pre-test ones; some certificates lapse."""
-    from app.competencies.models import Assessment, AssessmentStage, HarmFlag, HarmFlagStatus, ItemRating
     from app.certificates.models import Certificate
+    from app.competencies.models import (
+        Assessment,
+        AssessmentStage,
+        HarmFlag,
+        HarmFlagStatus,
+        ItemRating,
+    )
     from app.core.db import utcnow
     from app.quizzes.models import Quiz, QuizAttempt, QuizKind
 

@@ -47,7 +47,7 @@ def page_statements(app, known: dict) -> dict[str, list[str]]:
         client.get(path)
         seen: list[str] = []
 
-        def record(conn, cursor, statement, parameters, context, executemany):
+        def record(conn, cursor, statement, parameters, context, executemany, seen=seen):
             seen.append(_shape(statement))
 
         target = db.engine

@@ -250,6 +250,27 @@ def test_overview_marks_overdue_and_sums_hours(team, db_session):
     assert not {r.trainee.id: r for r in queries.supervisee_overview(team["supervisor"])}[pedro.id].overdue
 
 
+def test_overview_counts_open_action_items_for_whom_they_are_about(team, db_session):
+    """An item counts for the supervisee it is about, else for its owner; done items and drafts do not count."""
+    from app.supervision import queries, services
+    from app.supervision.models import ActionItem
+
+    rosa, juana, pedro = team["trainees"]
+    due = datetime.now(timezone.utc).date() + timedelta(days=7)
+    actions = [services.ActionData("Practicar la respiración lenta", rosa.id, due),
+               services.ActionData("Repasar el plan de seguridad", rosa.id, due),
+               services.ActionData("Enviar la lista de referencias", team["supervisor"].id, due)]
+    data = _data([rosa, juana], actions=actions, wellbeing={juana.id: (3, "Cansada")})
+    session = services.start_session(team["supervisor"], data)
+    services.submit_session(session, data, team["supervisor"])
+    draft = _data([pedro], actions=[services.ActionData("Llamar a la clínica", pedro.id, due)])
+    services.start_session(team["supervisor"], draft)
+    done = db_session.scalar(sa.select(ActionItem).where(ActionItem.description == "Repasar el plan de seguridad"))
+    services.set_action_status(done, True, team["supervisor"])
+    rows = {r.trainee.id: r.open_actions for r in queries.supervisee_overview(team["supervisor"])}
+    assert rows == {rosa.id: 1, juana.id: 1, pedro.id: 0}  # Juana's: the supervisor's follow-up about her
+
+
 def test_acknowledgement_then_an_edit_is_audited_and_asks_again(team, db_session):
     from app.core.audit import AuditEvent
     from app.supervision import services

@@ -59,6 +59,7 @@ def visible_lessons(course: Course) -> list[Lesson]:
             sa.select(Lesson)
             .join(CourseModule, CourseModule.id == Lesson.module_id)
             .where(Lesson.course_id == course.id, Lesson.is_hidden.is_(False), CourseModule.is_hidden.is_(False))
+            .options(sa.orm.contains_eager(Lesson.module))  # the outline reads each lesson's module: no query per module
             .order_by(CourseModule.position, Lesson.position)
         )
     )

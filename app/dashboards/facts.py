@@ -232,7 +232,6 @@ def _insert_competency(organisation_id: int, months: Months) -> sa.Insert:
         sa.select(sa.literal(organisation_id), User.site_id, ratings.c.trainee_id, ratings.c.month, ratings.c.stage,
                   at(1), at(2), at(3), at(4))
         .join(User, User.id == ratings.c.trainee_id)
-        .where(User.organisation_id == organisation_id)
         .group_by(User.site_id, ratings.c.trainee_id, ratings.c.month, ratings.c.stage)
     )
     columns = ["organisation_id", "site_id", "trainee_id", "month", "stage", "level_1", "level_2", "level_3",
@@ -255,7 +254,6 @@ def _insert_supervision(organisation_id: int, months: Months) -> sa.Insert:
         sa.select(sa.literal(organisation_id), User.site_id, attended.c.trainee_id, attended.c.month,
                   sa.func.sum(attended.c.minutes), sa.func.count())
         .join(User, User.id == attended.c.trainee_id)
-        .where(User.organisation_id == organisation_id)
         .group_by(User.site_id, attended.c.trainee_id, attended.c.month)
     )
     columns = ["organisation_id", "site_id", "trainee_id", "month", "minutes", "sessions"]
@@ -284,7 +282,6 @@ def _insert_practice(organisation_id: int, months: Months) -> sa.Insert:
         sa.select(sa.literal(organisation_id), User.site_id, delivered.c.trainee_id, delivered.c.month,
                   delivered.c.intervention, sa.func.sum(delivered.c.cases), sa.func.sum(delivered.c.sessions))
         .join(User, User.id == delivered.c.trainee_id)
-        .where(User.organisation_id == organisation_id)
         .group_by(User.site_id, delivered.c.trainee_id, delivered.c.month, delivered.c.intervention)
     )
     columns = ["organisation_id", "site_id", "trainee_id", "month", "intervention", "cases", "sessions"]

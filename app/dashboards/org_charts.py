@@ -193,8 +193,9 @@ def definitions() -> list[tuple[str, str]]:
         (_("Practice cases"), _("A case (one client, one intervention) counts once, in the month of its first "
                                 "session verified by a supervisor. Sessions delivered count every verified "
                                 "session by the date it was delivered.")),
-        (_("Freshness"), _("The figures are computed ahead of time and refreshed every %(minutes)d minutes at "
-                           "most; the page says when.", minutes=_max_age_minutes())),
+        (_("Freshness"), _("The figures are computed ahead of time, not at each visit: the top of the page says "
+                           "when. Figures older than %(minutes)d minutes are computed again.",
+                           minutes=_max_age_minutes())),
     ]
 
 
@@ -263,3 +264,13 @@ def rendered_charts(snapshot: DashboardSnapshot, figures: Figures, site_names: d
     """Every chart of the page, drawn, by slug (in page order)."""
     return _charts.get((figures.filters, snapshot.refreshed_at, language, tuple(sorted(site_names.items()))),
                        lambda: {chart.slug: RenderedChart(chart) for chart in charts(figures, site_names)})
+
+
+_pages = _Recent(32)
+
+
+def figures_html(snapshot: DashboardSnapshot, figures: Figures, query: dict[str, str], language: str,
+                 render: Callable[[], str]) -> Markup:
+    """The page's figures as HTML (``render`` draws them), kept per snapshot, filters, links and language."""
+    key = (figures.filters, snapshot.refreshed_at, language, tuple(sorted(query.items())))
+    return _pages.get(key, lambda: Markup(render()))

@@ -92,12 +92,13 @@ def organisation_dashboard():
     form, options, snapshot, figures = _figures(organisation_id)
     if figures is None:
         return render_template("dashboards/organisation.html", form=form, figures=None), 422
-    now = utcnow()
+    now, query = utcnow(), form.query_args()
+    figures_html = org_charts.figures_html(snapshot, figures, query, str(get_locale()), lambda: render_template(
+        "dashboards/_organisation_figures.html", key_figures=org_charts.key_figures(figures), query=query,
+        charts=_charts(snapshot, figures, options), format_value=format_value, definitions=org_charts.definitions()))
     return render_template(
-        "dashboards/organisation.html", form=form, figures=figures, query=form.query_args(),
-        key_figures=org_charts.key_figures(figures), charts=_charts(snapshot, figures, options),
-        format_value=format_value, definitions=org_charts.definitions(), freshness=freshness(snapshot, now),
-        refreshing=_is_refreshing(snapshot, now),
+        "dashboards/organisation.html", form=form, figures=figures, query=query, figures_html=figures_html,
+        freshness=freshness(snapshot, now), refreshing=_is_refreshing(snapshot, now),
         refresh_form=RefreshForm() if can_refresh_org_dashboard(current_user, organisation_id) else None)
 
 

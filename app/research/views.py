@@ -82,8 +82,8 @@ def export_zip():
     with read_only():
         path, summary = downloads.make_export_file(organisation, identified=identified, key=key)
         db.session.commit()
+    filename = f"research-{summary.organisation.slug}-{summary.mode}-{summary.made_at:%Y%m%d-%H%M%S}.zip"
     audit.record("research.exported", organisation_id=summary.organisation.id, actor_id=actor_id,
                  after=summary.audit_details())
     db.session.commit()
-    filename = f"research-{summary.organisation.slug}-{summary.mode}-{summary.made_at:%Y%m%d-%H%M%S}.zip"
     return downloads.zip_response(path, filename)

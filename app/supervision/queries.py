@@ -118,11 +118,17 @@ def supervisee_overview(supervisor: User, now: datetime | None = None) -> list[S
             row.last_session_at = _aware(last)
             row.minutes_30, row.minutes_90 = int(m30 or 0), int(m90 or 0)
 
-    about = sa.func.coalesce(ActionItem.about_id, ActionItem.owner_id)
+    # An open item is about its about_id, else its owner. Two index searches (on about_id, and on owner_id,
+    # status, about_id) added up: a coalesce(about_id, owner_id) condition would read every action item.
+    submitted_open = (sa.select(ActionItem.id).join(SupervisionSession, SupervisionSession.id == ActionItem.session_id)
+                      .where(ActionItem.status == ActionStatus.OPEN, SupervisionSession.status == SessionStatus.SUBMITTED))
+    concerned = sa.union_all(
+        submitted_open.with_only_columns(ActionItem.about_id.label("trainee_id")).where(ActionItem.about_id.in_(mine)),
+        submitted_open.with_only_columns(ActionItem.owner_id.label("trainee_id"))
+        .where(ActionItem.owner_id.in_(mine), ActionItem.about_id.is_(None)),
+    ).subquery()
     for tid, n in db.session.execute(
-            sa.select(about, sa.func.count()).join(SupervisionSession, SupervisionSession.id == ActionItem.session_id)
-            .where(ActionItem.status == ActionStatus.OPEN, about.in_(mine),
-                   SupervisionSession.status == SessionStatus.SUBMITTED).group_by(about)):
+            sa.select(concerned.c.trainee_id, sa.func.count()).group_by(concerned.c.trainee_id)):
         if tid in rows:
             rows[tid].open_actions = n
 
