@@ -50,7 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10, help="load time per page (default 10)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--database-url", help="also bench against this PostgreSQL database (it gets migrated and "
-                                               "the demo data; use a database made for benchmarking)")
+                                               "the demo data, or with --dataset every table is dropped and the "
+                                               "data set generated; use a database made for benchmarking)")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
                         help="load generator: wrk when installed (default), else Python threads")
     parser.add_argument("--output", type=Path, help="JSON results file (default bench/results/pages-<time>.json)")

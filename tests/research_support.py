@@ -151,7 +151,10 @@ def export_bytes(organisation, *, identified: bool = False, key: bytes | None = 
     return buffer.getvalue(), summary
 
 
-def pseudonym_of(key: bytes, user_id: int) -> str:
-    """The README's recipe, computed here on its own."""
-    digest = hmac.new(key, f"acompana-person-v1:{user_id}".encode(), "sha256").digest()
+def pseudonym_of(key: bytes, user_id: int, server: str | None = None) -> str:
+    """The README's recipe, computed here on its own: on this test server unless another is named."""
+    from flask import current_app
+
+    server = server or current_app.config["BASE_URL"]
+    digest = hmac.new(key, f"acompana-person-v2:{server}/users/{user_id}".encode(), "sha256").digest()
     return "P-" + base64.b32encode(digest).decode()[:16]

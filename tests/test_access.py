@@ -320,6 +320,10 @@ ACCESS.update({
 ACCESS.update({
     ("research.export", "GET"): ADMIN_ONLY,
     ("research.export_zip", "POST"): ADMIN_ONLY,
+    # One export of the organisation (made in the background): its page, its ZIP, Resume (a finished one: no-op).
+    ("research.export_progress", "GET"): ADMIN_OBJECT,
+    ("research.export_download", "GET"): ADMIN_OBJECT,
+    ("research.export_resume", "POST"): ADMIN_OBJECT,
 })
 
 # Cohort dashboard (issue #8, cohortdash): the cohort's trainers, the admins (and programme managers: see
@@ -377,7 +381,27 @@ def world(org, make_org, make_user, make_cohort, assign_supervisor, content_path
     objects.update(_certpdf_world(org, people["trainee"], cohort))
     objects["chart_slug"] = "funnel"  # a cohort dashboard CSV
     objects["org_chart"] = "key-figures"  # an organisation dashboard CSV
+    objects["research_export_id"] = _research_export_world(org, people["admin"])
     return people, objects
+
+
+def _research_export_world(org, admin) -> int:
+    """A finished pseudonymised research export of the organisation, with a (stand-in) ZIP on disk."""
+    from app.certificates.models import JobStatus
+    from app.core.db import utcnow
+    from app.extensions import db
+    from app.research.jobs import zip_location
+    from app.research.models import KeySource, ResearchExport
+
+    export = ResearchExport(organisation_id=org.id, requested_by_id=admin.id, identified=False,
+                            key_source=KeySource.ORGANISATION, status=JobStatus.DONE, rows={"people.csv": 4},
+                            finished_at=utcnow())
+    db.session.add(export)
+    db.session.flush()
+    export.zip_path, path = zip_location(export.id)
+    path.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty ZIP
+    db.session.flush()
+    return export.id
 
 
 def _certrules_world(org, trainee, cohort) -> dict:
@@ -639,6 +663,7 @@ def _visit(app, connection, login, people, url, endpoint, method, visitor) -> st
         savepoint.rollback()
     status = response.status_code
     location = response.headers.get("Location", "")
+    response.close()  # a file sent from disk (send_file) is closed, as a server closes it
     if expected == LOGIN:
         ok = status == 302 and "/login" in location
     elif expected == DENY:

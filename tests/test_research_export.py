@@ -242,6 +242,23 @@ def test_another_key_gives_other_pseudonyms_and_a_shared_key_the_same_ones(resea
     assert "a key file supplied for this export" in shared["README.txt"]
 
 
+def test_the_same_user_id_on_two_servers_gets_two_pseudonyms_under_one_key(app, research_world, monkeypatch):
+    """Programmes on two servers pool their exports under one key: their user 17s must not merge."""
+    first, _ = research_world
+    trainee_id = first.people["trainee"].id
+    here = open_zip(export_bytes(first.organisation, key=KEY)[0])
+    mine = pseudonym_of(KEY, trainee_id)
+    monkeypatch.setitem(app.config, "BASE_URL", "https://acompana.other-programme.example")
+    there = open_zip(export_bytes(first.organisation, key=KEY)[0])
+
+    here_people = {row["person"] for row in rows(here, "people.csv")}
+    there_people = {row["person"] for row in rows(there, "people.csv")}
+    assert len(here_people) == len(there_people) == 6 and not here_people & there_people
+    assert pseudonym_of(KEY, trainee_id, "https://acompana.other-programme.example") in there_people
+    assert mine in here_people
+    assert "Server:       https://acompana.other-programme.example" in there["README.txt"]
+
+
 def test_a_key_file_is_read_without_surrounding_spaces_and_must_be_long_enough():
     from app.research.pseudonyms import KeyFileError, fingerprint, parse_key, pseudonym
 
@@ -254,15 +271,17 @@ def test_a_key_file_is_read_without_surrounding_spaces_and_must_be_long_enough()
         parse_key(b"x" * 2000)
 
 
-def test_without_the_key_a_pseudonym_is_not_the_hash_of_the_id(research_world):
+def test_without_the_key_a_pseudonym_is_not_the_hash_of_the_id(app, research_world):
     """Only the keyed hash gives the pseudonym: a plain hash of the id (a dictionary attack) finds nothing."""
     import hashlib
 
     first, _ = research_world
     files = open_zip(export_bytes(first.organisation, key=KEY)[0])
     published = {row["person"] for row in rows(files, "people.csv")}
-    guesses = {"P-" + base64.b32encode(hashlib.sha256(f"acompana-person-v1:{i}".encode()).digest()).decode()[:16]
-               for i in range(1, 5000)}
+    server = app.config["BASE_URL"]
+    guesses = {"P-" + base64.b32encode(hashlib.sha256(message.encode()).digest()).decode()[:16]
+               for i in range(1, 5000)
+               for message in (f"acompana-person-v2:{server}/users/{i}", f"acompana-person-v1:{i}", str(i))}
     assert published and not published & guesses
 
 
@@ -282,7 +301,8 @@ def test_readme_says_what_when_whose_and_how_many(research_world):
 
     assert first.organisation.name in readme and first.organisation.slug in readme
     assert "Mode:         pseudonymised" in readme
-    assert 'HMAC-SHA256(key, "acompana-person-v1:<user_id>")' in readme
+    assert 'HMAC-SHA256(key, "acompana-person-v2:<server>/users/<user_id>")' in readme
+    assert "Server:       http" in readme and "people of different servers never share a pseudonym" in readme
     assert summary.made_at.strftime("%Y-%m-%dT%H:%M:%SZ") in readme
     assert re.search(r"item_ratings\.csv\s+2 rows", readme)
     assert re.search(r"people\.csv\s+6 rows", readme)

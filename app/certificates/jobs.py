@@ -288,8 +288,9 @@ def write_zip(job_id: int, certificates: list[Certificate]) -> str:
 
 
 # -- running the jobs ---------------------------------------------------------------------------
-# Two kinds of work: ("issue", job id) for "issue all eligible", ("auto", trainee ids) for
-# automatic issuing after a trainee's evidence changed (see app/certificates/auto.py).
+# Kinds of work: ("issue", job id) for "issue all eligible", ("auto", trainee ids) for
+# automatic issuing after a trainee's evidence changed (see app/certificates/auto.py), and
+# ("research", export id) for a research export (app/research/jobs.py).
 
 _queue: queue.Queue[tuple[Flask, str, Any]] = queue.Queue()
 _worker: threading.Thread | None = None
@@ -303,6 +304,10 @@ def _dispatch(kind: str, payload: Any) -> None:
         from app.certificates.auto import issue_due
 
         issue_due(list(payload))
+    elif kind == "research":
+        from app.research.jobs import run_export
+
+        run_export(int(payload))
     else:
         raise ValueError(f"unknown certificate work {kind!r}")
 

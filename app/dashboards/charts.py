@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from babel import Locale
+from babel.numbers import parse_pattern
 from flask import Response
+from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from app.core.csv_files import csv_response
-from app.core.i18n import _, format_decimal
+from app.core.i18n import _
 
 KINDS = ("bar", "stacked", "line", "funnel")
 # Dark enough for white text on top and for 3:1 against white (WCAG non-text contrast).
@@ -66,12 +69,15 @@ class Chart:
 
 
 # -- numbers -----------------------------------------------------------------------------------
+# The pattern parsed once: Babel's format_decimal parses it at every call (~40 µs, ×hundreds per page).
+_ONE_DECIMAL = parse_pattern("#,##0.#")
+_FALLBACK_LOCALE = Locale.parse("es")
 
 def format_value(value: float | None, unit: str = "") -> str:
     """A figure as people read it: locale digits, at most one decimal, the unit after it."""
     if value is None:
         return "—"
-    text = format_decimal(round(value, 1), format="#,##0.#")
+    text = _ONE_DECIMAL.apply(round(value, 1), get_locale() or _FALLBACK_LOCALE)
     if unit == "%":
         return f"{text}%"
     if unit:

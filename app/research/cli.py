@@ -1,4 +1,4 @@
-"""`flask research export --organisation SLUG [--identified] [--key-file F] OUT.zip`."""
+"""`flask research export --organisation SLUG [--identified] [--key-file F] OUT.zip` and `flask research purge`."""
 from __future__ import annotations
 
 import os
@@ -12,7 +12,7 @@ from app.core import audit
 from app.core.db import read_only
 from app.extensions import db
 from app.orgs.models import Organisation
-from app.research import pseudonyms
+from app.research import jobs, pseudonyms
 from app.research.export import write_export
 
 research_command = AppGroup("research", help="Research exports.")
@@ -55,3 +55,11 @@ def export_command(slug: str, identified: bool, key_file: Path | None, out: Path
         click.echo(f"Key: {summary.key_source}{made}, fingerprint {summary.key_fingerprint}")
     for name, count in summary.counts.items():
         click.echo(f"  {name:<28} {count:>10} rows")
+
+
+@research_command.command("purge")
+def purge_command() -> None:
+    """Delete the ZIPs of exports made in the background more than 7 days ago (run it daily, from cron)."""
+    deleted = jobs.purge()
+    db.session.commit()
+    click.echo(f"Deleted {deleted} export file(s) older than {jobs.KEEP_FOR.days} days.")

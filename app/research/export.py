@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,12 +19,11 @@ from app.core.db import utcnow
 from app.orgs.models import Organisation
 from app.research import pseudonyms
 from app.research.dictionary import DICTIONARY, FILES, DataFile, dictionary_rows
+from app.research.models import KeySource
 from app.research.tables import ROWS, Context
 
-
-class KeySource(StrEnum):
-    ORGANISATION = "organisation"  # the organisation's research key, kept on the server
-    SUPPLIED = "supplied"  # a key file given for this export only, never stored
+Progress = Callable[[str, int, bool], None]  # (file name, rows written so far, whether the file is finished)
+PROGRESS_ROWS = 10_000  # how often a long file reports its rows
 
 
 @dataclass
@@ -38,6 +36,7 @@ class ExportSummary:
     key_source: KeySource | None = None
     key_fingerprint: str | None = None
     key_created: bool = False
+    server: str = ""
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -50,11 +49,13 @@ class ExportSummary:
 
 
 def write_export(target: str | Path | IO[bytes], organisation: Organisation, *, identified: bool,
-                 key: bytes | None = None) -> ExportSummary:
-    """Write the ZIP to ``target``; ``key`` (pseudonymised only) replaces the organisation's own key."""
+                 key: bytes | None = None, on_progress: Progress | None = None) -> ExportSummary:
+    """Write the ZIP to ``target``; ``key`` (pseudonymised only) replaces the organisation's own key.
+    ``on_progress`` hears of each file's rows as they are written (a background job shows them)."""
     if identified and key is not None:
         raise ValueError("a key is for pseudonymised exports only")
-    summary = ExportSummary(organisation=organisation, identified=identified, made_at=utcnow())
+    summary = ExportSummary(organisation=organisation, identified=identified, made_at=utcnow(),
+                            server=pseudonyms.server_address())
     if not identified:
         if key is None:
             key, summary.key_created = pseudonyms.organisation_key(organisation)
@@ -62,12 +63,14 @@ def write_export(target: str | Path | IO[bytes], organisation: Organisation, *, 
         else:
             summary.key_source = KeySource.SUPPLIED
         summary.key_fingerprint = pseudonyms.fingerprint(key)
-    person = pseudonyms.Pseudonymiser(None if identified else key)
+    person = pseudonyms.Pseudonymiser(None if identified else key, summary.server)
     context = Context(organisation_id=organisation.id, person=person, identified=identified, now=summary.made_at)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         for data_file in FILES:
-            summary.counts[data_file.name] = _write_file(archive, summary, data_file, ROWS[data_file.name](context))
-        summary.counts[DICTIONARY.name] = _write_file(archive, summary, DICTIONARY, dictionary_rows(identified))
+            summary.counts[data_file.name] = _write_file(archive, summary, data_file, ROWS[data_file.name](context),
+                                                         on_progress)
+        summary.counts[DICTIONARY.name] = _write_file(archive, summary, DICTIONARY, dictionary_rows(identified),
+                                                      on_progress)
         with archive.open(_member("README.txt", summary), "w") as handle:
             handle.write(readme(summary).encode("utf-8"))
     return summary
@@ -81,12 +84,25 @@ def _member(name: str, summary: ExportSummary) -> zipfile.ZipInfo:
 
 
 def _write_file(archive: zipfile.ZipFile, summary: ExportSummary, data_file: DataFile,
-                rows: Iterable[Sequence[Any]]) -> int:
+                rows: Iterable[Sequence[Any]], on_progress: Progress | None) -> int:
     columns = data_file.columns_for(summary.identified)
     keep = [i for i, column in enumerate(data_file.columns) if column in columns]
+    if on_progress:
+        on_progress(data_file.name, 0, False)
+        rows = _reported(rows, data_file.name, on_progress)
     raw = archive.open(_member(data_file.name, summary), "w", force_zip64=True)
     with io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
-        return write_csv(text, [c.name for c in columns], _shaped(rows, data_file, keep))
+        count = write_csv(text, [c.name for c in columns], _shaped(rows, data_file, keep))
+    if on_progress:
+        on_progress(data_file.name, count, True)
+    return count
+
+
+def _reported(rows: Iterable[Sequence[Any]], name: str, on_progress: Progress) -> Iterator[Sequence[Any]]:
+    for count, row in enumerate(rows, start=1):
+        yield row
+        if count % PROGRESS_ROWS == 0:
+            on_progress(name, count, False)
 
 
 def _shaped(rows: Iterable[Sequence[Any]], data_file: DataFile, keep: list[int]) -> Iterator[Sequence[Any]]:
@@ -109,6 +125,7 @@ def readme(summary: ExportSummary) -> str:
         f"Organisation: {organisation.name} ({organisation.slug})",
         f"Made at:      {summary.made_at.strftime('%Y-%m-%dT%H:%M:%SZ')} (UTC)",
         f"Mode:         {summary.mode}",
+        f"Server:       {summary.server}",
         "",
     ]
     if summary.identified:
@@ -126,21 +143,23 @@ def readme(summary: ExportSummary) -> str:
             "",
             "How a pseudonym is made:",
             f'  "{pseudonyms.PREFIX}" + the first {pseudonyms.LENGTH} characters of the base32 form of',
-            f'  HMAC-SHA256(key, "{pseudonyms.MESSAGE.format(user_id="<user_id>")}")',
-            "  where <user_id> is the person's user id on this server.",
+            f'  HMAC-SHA256(key, "{pseudonyms.MESSAGE.format(server="<server>", user_id="<user_id>")}")',
+            "  where <server> is the address of the server that made the export (above) and <user_id>",
+            "  is the person's user id on that server.",
             f"Key: {source}.",
             f"Key fingerprint: {summary.key_fingerprint} (HMAC-SHA256 of a fixed text; it shows that two",
             "  exports used the same key and reveals nothing about the key).",
             "",
-            "The same person gets the same pseudonym in every export made with the same key, so exports",
-            "made months apart can be linked. Another key gives other pseudonyms. Without the key a",
-            "pseudonym cannot be turned back into a person: there is no table to look it up in.",
+            "The same person gets the same pseudonym in every export made with the same key on the same",
+            "server, so exports made months apart can be linked. Another key gives other pseudonyms. Without",
+            "the key a pseudonym cannot be turned back into a person: there is no table to look it up in.",
             "",
-            "Pooling data across programmes: programmes on the same Acompaña server that agree on one",
-            "key file (at least 32 characters, for example made with `openssl rand -hex 32`) and use it",
-            "for their exports share one pseudonym scheme, so a person who holds roles in several of",
-            "them keeps one pseudonym. User ids of different servers overlap, so programmes on different",
-            "servers should keep different keys (the default). Whoever holds the key can recompute",
+            "Pooling data across programmes: programmes that agree on one key file (at least 32",
+            "characters, for example made with `openssl rand -hex 32`) and use it for their exports share",
+            "one pseudonym scheme. On one server, a person who holds roles in several of them keeps one",
+            "pseudonym. User ids of different servers overlap, but the server's address is part of what",
+            "is hashed, so people of different servers never share a pseudonym. If a server's address",
+            "changes, its later exports get new pseudonyms. Whoever holds the key can recompute",
             "pseudonyms from user ids: keep it apart from the data.",
         ]
     lines += [

@@ -19,4 +19,5 @@ class ResearchExportForm(FlaskForm):
     ])
     key_file = FileField(_l("Shared key file (optional)"), description=_l(
         "Only for pseudonyms. Programmes that agree on one key file get the same pseudonyms for the same "
-        "people. Leave empty to use your organisation's own key. The file is used once and not stored."))
+        "people. Leave empty to use your organisation's own key. The file is used once and not stored, so "
+        "an export with a key file is made while you wait: it suits smaller organisations."))

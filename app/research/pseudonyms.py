@@ -1,9 +1,12 @@
-"""Stable pseudonyms for people in research exports: a keyed hash (HMAC-SHA256) of the user's id.
+"""Stable pseudonyms for people in research exports: a keyed hash (HMAC-SHA256) of the user's id on this server.
 
 The key is the organisation's own research key, made on first use and kept in ``instance/keys/``
 (mode 0600), or a key file an administrator supplies for one export so that several programmes
 that agree on one key share one pseudonym scheme. Without the key a pseudonym cannot be turned
 back into a person: there is nothing to look up and nothing to invert.
+
+The hashed message names the server (its BASE_URL) as well as the user id: user ids are unique on
+one server only, so two servers' user 17 would otherwise get the same pseudonym under a shared key.
 """
 from __future__ import annotations
 
@@ -14,12 +17,14 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
+from flask import current_app
+
 from app.certificates.keys import keys_dir, write_secret_file
 from app.orgs.models import Organisation
 
 PREFIX = "P-"
 LENGTH = 16  # base32 characters: 80 bits, so two people never share a pseudonym in practice
-MESSAGE = "acompana-person-v1:{user_id}"
+MESSAGE = "acompana-person-v2:{server}/users/{user_id}"
 MIN_KEY_LENGTH = 32
 MAX_KEY_LENGTH = 1024
 
@@ -36,6 +41,11 @@ def parse_key(data: bytes) -> bytes:
     if len(key) < MIN_KEY_LENGTH:
         raise KeyFileError(f"a key file holds at least {MIN_KEY_LENGTH} characters")
     return key
+
+
+def server_address() -> str:
+    """This server's public address (BASE_URL), the part of each pseudonym's message that no other server shares."""
+    return str(current_app.config["BASE_URL"]).rstrip("/")
 
 
 def key_path(organisation: Organisation) -> Path:
@@ -75,15 +85,18 @@ def fingerprint(key: bytes) -> str:
 class Pseudonymiser:
     """Turns a user id into what the export shows: the id itself (identified) or its pseudonym."""
 
-    def __init__(self, key: bytes | None) -> None:
+    def __init__(self, key: bytes | None, server: str = "") -> None:
+        if key is not None and not server:
+            raise ValueError("a pseudonym needs the server's address")
         self.identified = key is None
         self._key = key
+        self._server = server
         # Bounded: a person appears in many rows, but memory must not grow with the organisation.
         self._pseudonym = lru_cache(maxsize=65536)(self._compute)
 
     def _compute(self, user_id: int) -> str:
         assert self._key is not None
-        digest = hmac.digest(self._key, MESSAGE.format(user_id=user_id).encode(), "sha256")
+        digest = hmac.digest(self._key, MESSAGE.format(server=self._server, user_id=user_id).encode(), "sha256")
         return PREFIX + base64.b32encode(digest).decode()[:LENGTH]
 
     def __call__(self, user_id: int | None) -> int | str | None:
@@ -92,7 +105,7 @@ class Pseudonymiser:
         return user_id if self.identified else self._pseudonym(user_id)
 
 
-def pseudonym(key: bytes, user_id: int) -> str:
-    """One person's pseudonym under a key (what the README describes, for checks and tests)."""
-    return Pseudonymiser(key)(user_id)  # type: ignore[return-value]
+def pseudonym(key: bytes, user_id: int, server: str | None = None) -> str:
+    """One person's pseudonym under a key, on this server unless another is named (what the README describes)."""
+    return Pseudonymiser(key, server or server_address())(user_id)  # type: ignore[return-value]
 
