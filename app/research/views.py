@@ -6,12 +6,20 @@ it is made in the request and streamed at once, because the key must never be st
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from app.auth.models import User
-from app.certificates.jobs import is_stalled
 from app.certificates.job_forms import ResumeForm
+from app.certificates.jobs import is_stalled
 from app.certificates.models import JobStatus
 from app.core import audit
 from app.core.db import read_only, utcnow, write_lock
