@@ -111,7 +111,7 @@ def test_admin_downloads_a_pseudonymised_zip_and_the_export_is_audited(client, l
     page = client.get(asked.headers["Location"]).get_data(as_text=True)
     assert "The export is ready." in page and "Download ZIP" in page
     assert re.search(r"<code>people\.csv</code></th><td>6</td>", page)
-    response, files = _download(client)  # a second request: the same export, not a new one
+    response, files = _download(client)
     assert len(_records(db_session)) == 2  # the first one finished, so this one is new
 
     assert response.status_code == 200 and response.mimetype == "application/zip"

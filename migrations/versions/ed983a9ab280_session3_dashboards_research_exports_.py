@@ -1,8 +1,8 @@
-"""session3 dashboards facts and indexes
+"""session3 dashboards research exports indexes
 
-Revision ID: 031854925e93
+Revision ID: ed983a9ab280
 Revises: a1c3e5f7b901
-Create Date: 2026-11-23 02:59:34.840546
+Create Date: 2026-11-23 03:10:04.330913
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '031854925e93'
+revision = 'ed983a9ab280'
 down_revision = 'a1c3e5f7b901'
 branch_labels = None
 depends_on = None
@@ -100,6 +100,28 @@ def upgrade():
         batch_op.create_index('ix_dashboard_supervision_facts_org_month', ['organisation_id', 'month'], unique=False)
         batch_op.create_index('ix_dashboard_supervision_facts_org_trainee', ['organisation_id', 'trainee_id'], unique=False)
 
+    op.create_table('research_exports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('identified', sa.Boolean(), nullable=False),
+    sa.Column('key_source', sa.Enum('organisation', 'supplied', name='keysource', native_enum=False, length=32), nullable=True),
+    sa.Column('key_fingerprint', sa.String(length=64), nullable=True),
+    sa.Column('status', sa.Enum('queued', 'running', 'done', 'failed', name='jobstatus', native_enum=False, length=32), nullable=False),
+    sa.Column('rows', sa.JSON(), nullable=False),
+    sa.Column('zip_path', sa.String(length=300), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('heartbeat_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('downloaded_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_research_exports_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_research_exports_requested_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_research_exports'))
+    )
+    with op.batch_alter_table('research_exports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_research_exports_organisation_id'), ['organisation_id'], unique=False)
+
     with op.batch_alter_table('supervision_action_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supervision_action_items_owner_status'))
         batch_op.create_index('ix_supervision_action_items_owner_status_about', ['owner_id', 'status', 'about_id'], unique=False)
@@ -113,6 +135,10 @@ def downgrade():
         batch_op.drop_index('ix_supervision_action_items_owner_status_about')
         batch_op.create_index(batch_op.f('ix_supervision_action_items_owner_status'), ['owner_id', 'status'], unique=False)
 
+    with op.batch_alter_table('research_exports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_research_exports_organisation_id'))
+
+    op.drop_table('research_exports')
     with op.batch_alter_table('dashboard_supervision_facts', schema=None) as batch_op:
         batch_op.drop_index('ix_dashboard_supervision_facts_org_trainee')
         batch_op.drop_index('ix_dashboard_supervision_facts_org_month')
