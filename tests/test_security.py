@@ -216,10 +216,12 @@ def get_routes(app) -> list[str]:
 
 
 def snapshot(db_session) -> dict[str, list[str]]:
+    """Every record, except the dashboards' derived cache (a view may fill it; it is rebuilt from the records)."""
+    from app.dashboards.models import DERIVED_TABLES
     from app.extensions import db
 
     return {table.name: sorted(repr(tuple(row)) for row in db_session.execute(sa.select(table)))
-            for table in db.metadata.sorted_tables}
+            for table in db.metadata.sorted_tables if table.name not in DERIVED_TABLES}
 
 
 @pytest.mark.parametrize("visitor", ["anonymous", "admin", "trainee"])

@@ -120,3 +120,7 @@ class PracticeFact(db.Model):
 
 
 FACT_TABLES = (EnrolmentFact, CompetencyFact, SupervisionFact, PracticeFact)
+
+# Derived data only: rebuilt from the records at any time, never edited by anyone. A page view may
+# fill this cache (the first view of a new organisation computes it once); no record changes.
+DERIVED_TABLES = frozenset({"dashboard_snapshots", *(table.__tablename__ for table in FACT_TABLES)})
