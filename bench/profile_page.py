@@ -41,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     dataset = json.loads((folder / "dataset.json").read_text())
     os.environ["ACOMPANA_INSTANCE"] = str(folder)
     os.environ.setdefault("SECRET_KEY", "profile-page")
-    os.environ["DATABASE_URL"] = dataset["database_url"]
+    url = dataset["database_url"]
+    if "://" not in url:  # generate.py records a PostgreSQL address without its scheme and user
+        url = f"postgresql+psycopg://postgres@{url}"
+    os.environ["DATABASE_URL"] = url
     os.environ["VERIFY_RATE_LIMIT"] = "100000000/60"
     os.environ.setdefault("DASHBOARD_REFRESH", "off")
 
