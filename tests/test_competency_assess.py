@@ -176,3 +176,40 @@ def test_a_draft_can_be_deleted(client, login, team, pmp_tool, db_session):
     response = post_form(client, f"/competencies/assessments/{assessment_id}/discard")
     assert response.status_code == 302 and db_session.get(Assessment, assessment_id) is None
     assert db_session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "assessment.discarded"))
+
+
+def test_the_rating_page_follows_a_new_version_of_its_tool(client, login, team, pmp_tool, db_session):
+    """The page keeps a tool's text per process while its content hash is unchanged; a sync changes the hash."""
+    import dataclasses
+
+    from app.competencies.packs import load_tool
+    from app.competencies.sync import sync_tool
+    from tests.rating_support import PMP
+
+    login(team["supervisor"])
+    assessment_id = start(client, pmp_tool, team["trainee"])
+    old_text = pmp_tool.items[0].behaviours[0].text["en"]
+    assert str(escape(old_text)) in client.get(f"/competencies/assessments/{assessment_id}/rate").get_data(as_text=True)
+    pack, _problems = load_tool(PMP)
+    first = pack.items[0]
+    changed = dataclasses.replace(first.behaviours[0], text={"es": "Texto nuevo.", "en": "A new wording."})
+    pack = dataclasses.replace(pack, content_hash="0" * 64, items=[
+        dataclasses.replace(first, behaviours=[changed, *first.behaviours[1:]]), *pack.items[1:]])
+    sync_tool(pack)
+    page = client.get(f"/competencies/assessments/{assessment_id}/rate").get_data(as_text=True)
+    assert "A new wording." in page and str(escape(old_text)) not in page
+
+
+def test_a_refused_save_shows_the_ticks_as_posted(client, login, team, pmp_tool, db_session):
+    login(team["supervisor"])
+    assessment_id = start(client, pmp_tool, team["trainee"])
+    item = pmp_tool.items[0]
+    basic = [b.code for b in item.behaviours if b.group.value == "basic"]
+    response = save(client, assessment_id, {f"i{item.id}_b": basic, f"i{item.id}_none": "y",
+                                            f"i{item.id}_note": "Revisar.", "overall_note": "En general bien.",
+                                            "save": "1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'class="rating-item has-error"' in page
+    assert page.count(" checked") == len(basic) + 1 and "Revisar." in page and "En general bien." in page
+    badge = re.search(rf'id="item-{item.id}".*?data-level-badge[^>]*>([^<]+)<', page, re.DOTALL).group(1)
+    assert badge == "Not rated yet"  # the badge shows the saved level, and nothing was saved

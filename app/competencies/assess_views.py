@@ -19,11 +19,14 @@ from app.competencies.forms import (
     STAGE_LABELS,
     AmendForm,
     DiscardForm,
+    ItemMarks,
+    RatingForm,
     StartAssessmentForm,
+    item_marks,
     rating_form,
     scenario_choices,
 )
-from app.competencies.levels import LEVEL_NAMES
+from app.competencies.levels import LEVEL_NAMES, LEVELS
 from app.competencies.models import Assessment, AssessmentMethod, AssessmentStage, CompetencyTool, Scenario
 from app.core.i18n import _
 from app.core.permissions import (
@@ -125,10 +128,20 @@ def _autosave_answer(assessment: Assessment, errors: dict | None = None, status:
     }), status
 
 
+def _level_labels() -> dict[str, str]:
+    """The badge text for each level-* key, looked up once per page."""
+    labels = {"none": rating_level_label(None), "na": rating_level_label(None, True)}
+    labels.update((str(level), rating_level_label(level)) for level in LEVELS)
+    return labels
+
+
 @bp.route("/competencies/assessments/<int:assessment_id>/rate", methods=["GET", "POST"])
 @login_required
 def assess_rate(assessment_id: int):
-    assessment = _assessment(assessment_id)
+    found = services.assessment_for_rating(assessment_id)
+    if found is None or not is_same_organisation(current_user, found[0]):
+        abort(404)
+    assessment, trainee_name = found
     if assessment.status != "draft" and can_view_assessment(current_user, assessment):
         if request.method == "POST":
             if _wants_json():
@@ -137,8 +150,10 @@ def assess_rate(assessment_id: int):
                   "error")
         return redirect(url_for("competencies.assess_view", assessment_id=assessment.id)), 303
     authorize(can_edit_assessment(current_user, assessment))
-    items = services.visible_items(assessment.tool)
-    form = rating_form(assessment.tool, services.ratings_by_item(assessment), assessment.overall_note, items)
+    sheet = services.rating_sheet(assessment.tool, str(get_locale()))
+    if request.method != "POST":
+        return _rating_page(assessment, trainee_name, sheet)
+    form = rating_form(assessment.tool, services.ratings_by_item(assessment), assessment.overall_note, sheet)
     item_errors: dict = {}
     if form.validate_on_submit():
         try:
@@ -167,11 +182,20 @@ def assess_rate(assessment_id: int):
             if _wants_json():
                 return _autosave_answer(assessment, item_errors or {0: error.message}, 422)
             flash(str(error.message), "error")
-    elif form.is_submitted() and _wants_json():
+    elif _wants_json():
         return _autosave_answer(assessment, {0: _("The form could not be read. Reload the page.")}, 400)
-    return render_template("competencies/rate.html", assessment=assessment, form=form, item_errors=item_errors,
-                           rating_items=items,
-                           ratings=services.ratings_by_item(assessment)), 422 if form.is_submitted() else 200
+    return _rating_page(assessment, trainee_name, sheet, form, item_errors), 422
+
+
+def _rating_page(assessment: Assessment, trainee_name: str | None, sheet: tuple, form: RatingForm | None = None,
+                 item_errors: dict | None = None) -> str:
+    """The form as saved (a GET: no WTForms form is built, the page writes its ~60 fields itself), or as
+    posted with its problems marked."""
+    marks = item_marks(sheet, services.saved_marks(assessment.id), form, item_errors)
+    return render_template(
+        "competencies/rate.html", assessment=assessment, trainee_name=trainee_name, sheet=sheet, marks=marks,
+        no_marks=ItemMarks(), level_labels=_level_labels(), has_errors=bool(item_errors or (form and form.errors)),
+        overall_note=assessment.overall_note if form is None else form.overall_note.data)
 
 
 @bp.route("/competencies/assessments/<int:assessment_id>")

@@ -1,6 +1,8 @@
 """Forms of the rating flow. They check shape; the services check the rules."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -17,7 +19,7 @@ from wtforms.fields import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.competencies.models import AssessmentMethod, AssessmentStage, CompetencyTool
-from app.competencies.services import ItemInput, visible_items
+from app.competencies.services import ItemInput, SheetItem
 from app.core.i18n import _l
 
 STAGE_LABELS = {
@@ -94,9 +96,8 @@ _FORM_CLASSES: dict[tuple, type[RatingForm]] = {}  # one class per tool version 
 
 
 def rating_form(tool: CompetencyTool, ratings: dict, overall_note: str | None,
-                items: list | None = None) -> RatingForm:
-    """The form for this tool, filled in with the draft saved so far."""
-    items = visible_items(tool) if items is None else items
+                items: Sequence[SheetItem]) -> RatingForm:
+    """The form for this tool (items of services.rating_sheet), filled in with the draft saved so far."""
     data: dict[str, Any] = {"overall_note": overall_note}
     for item in items:
         rating = ratings.get(item.id)
@@ -105,25 +106,55 @@ def rating_form(tool: CompetencyTool, ratings: dict, overall_note: str | None,
             data[f"i{item.id}_na"] = rating.not_observed
             data[f"i{item.id}_none"] = rating.level is not None and not rating.behaviour_codes
             data[f"i{item.id}_note"] = rating.note
-    key = (tool.id, tool.content_hash, tuple((item.id, tuple(b.code for b in item.behaviours if not b.is_hidden))
-                                             for item in items))
+    key = (tool.id, tool.content_hash, tuple((item.id, item.codes) for item in items))
     form_class = _FORM_CLASSES.get(key)
     if form_class is None:
         form_class = _FORM_CLASSES[key] = _rating_form_class(items)
     return form_class(data=data)
 
 
-def _rating_form_class(items: list) -> type[RatingForm]:
+def _rating_form_class(items: Sequence[SheetItem]) -> type[RatingForm]:
     fields: dict[str, Any] = {"item_ids": []}
     for item in items:
         fields["item_ids"].append(item.id)
         fields[f"i{item.id}_b"] = SelectMultipleField(
-            _l("Behaviours seen"), choices=[SelectChoice(value=b.code, label=b.code) for b in item.behaviours if not b.is_hidden])
+            _l("Behaviours seen"), choices=[SelectChoice(value=code, label=code) for code in item.codes])
         fields[f"i{item.id}_na"] = BooleanField(_l("Not observed or not applicable"))
         fields[f"i{item.id}_none"] = BooleanField(_l("None of these behaviours seen"))
         fields[f"i{item.id}_note"] = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)],
                                                    filters=[_strip])
     return type("ToolRatingForm", (RatingForm,), fields)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemMarks:
+    """What the rating page shows for one item: the ticks and marks, the saved level (a level-* key), a problem."""
+
+    chosen: frozenset[str] = frozenset()
+    none_seen: bool = False
+    not_observed: bool = False
+    note: str = ""
+    level: str = "none"
+    problem: Any = None
+
+
+def item_marks(items: Sequence[SheetItem], saved: dict[int, Any], form: RatingForm | None = None,
+               item_errors: dict | None = None) -> dict[int, ItemMarks]:
+    """Each item's marks: as saved (services.saved_marks), or as posted when the form comes back with problems."""
+    marks = {}
+    for item in items:
+        rating = saved.get(item.id)
+        level = "none" if rating is None else "na" if rating.not_observed else str(rating.level or "none")
+        if form is not None:
+            fields = form.item(item.id)
+            problem = (item_errors or {}).get(item.id) or next(iter(fields["behaviours"].errors), None)
+            marks[item.id] = ItemMarks(frozenset(fields["behaviours"].data or ()), bool(fields["none_seen"].data),
+                                       bool(fields["not_observed"].data), fields["note"].data or "", level, problem)
+        elif rating is not None:
+            marks[item.id] = ItemMarks(frozenset(rating.behaviour_codes or ()),
+                                       rating.level is not None and not rating.behaviour_codes,
+                                       rating.not_observed, rating.note or "", level)
+    return marks
 
 
 class AmendForm(FlaskForm):

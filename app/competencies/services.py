@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
 from app.competencies import harm
@@ -22,6 +22,7 @@ from app.competencies.models import (
     AssessmentMethod,
     AssessmentStage,
     AssessmentStatus,
+    Behaviour,
     BehaviourGroup,
     CompetencyItem,
     CompetencyTool,
@@ -86,6 +87,81 @@ def visible_items(tool: CompetencyTool) -> list[CompetencyItem]:
     return list(db.session.scalars(
         sa.select(CompetencyItem).where(CompetencyItem.tool_id == tool.id, CompetencyItem.is_hidden.is_(False))
         .options(selectinload(CompetencyItem.behaviours)).order_by(CompetencyItem.position, CompetencyItem.id)))
+
+
+@dataclass(frozen=True, slots=True)
+class SheetItem:
+    """One item of the rating form as plain text in one language: groups are (group, ((code, text), ...))."""
+
+    id: int
+    code: str
+    title: str
+    description: str
+    basic_total: int
+    groups: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    codes: tuple[str, ...]
+
+
+_SHEETS: dict[tuple, tuple[SheetItem, ...]] = {}
+_GROUP_ORDER = tuple(group.value for group in (BehaviourGroup.HARMFUL, BehaviourGroup.BASIC, BehaviourGroup.ADVANCED))
+
+
+def rating_sheet(tool: CompetencyTool, language: str) -> tuple[SheetItem, ...]:
+    """The tool's visible items and behaviours, localized, read with one statement of plain columns.
+
+    A tool synced from a pack changes only through a sync, which changes its content_hash: the sheet
+    is kept per process under that hash (and the row's timestamps). A tool without a hash is read each time.
+    """
+    key = (tool.id, tool.content_hash, tool.created_at, tool.updated_at, language)
+    sheet = _SHEETS.get(key) if tool.content_hash else None
+    if sheet is None:
+        sheet = _read_sheet(tool.id, language)
+        if tool.content_hash:
+            if len(_SHEETS) >= 64:
+                _SHEETS.clear()
+            _SHEETS[key] = sheet
+    return sheet
+
+
+def _read_sheet(tool_id: int, language: str) -> tuple[SheetItem, ...]:
+    from app.notifications.catalogue import localized
+
+    rows = db.session.execute(
+        sa.select(CompetencyItem.id, CompetencyItem.code, CompetencyItem.title, CompetencyItem.description,
+                  Behaviour.code, Behaviour.group, Behaviour.text)
+        .outerjoin(Behaviour, sa.and_(Behaviour.item_id == CompetencyItem.id, Behaviour.is_hidden.is_(False)))
+        .where(CompetencyItem.tool_id == tool_id, CompetencyItem.is_hidden.is_(False))
+        .order_by(CompetencyItem.position, CompetencyItem.id, Behaviour.position, Behaviour.id)).all()
+    items: dict[int, tuple[Any, dict[str, list[tuple[str, str]]], list[str]]] = {}
+    for item_id, code, title, description, b_code, b_group, b_text in rows:
+        entry = items.get(item_id)
+        if entry is None:
+            entry = items[item_id] = ((code, title, description), {group: [] for group in _GROUP_ORDER}, [])
+        if b_code is not None:
+            entry[1][BehaviourGroup(b_group).value].append((b_code, localized(b_text, language)))
+            entry[2].append(b_code)
+    return tuple(
+        SheetItem(id=item_id, code=code, title=localized(title, language), description=localized(description, language),
+                  basic_total=len(groups[BehaviourGroup.BASIC.value]),
+                  groups=tuple((group, tuple(groups[group])) for group in _GROUP_ORDER if groups[group]),
+                  codes=tuple(codes))
+        for item_id, ((code, title, description), groups, codes) in items.items())
+
+
+def assessment_for_rating(assessment_id: int) -> tuple[Assessment, str | None] | None:
+    """The assessment with its tool and scenario, and the trainee's name: the head of the rating page, in one statement."""
+    row = db.session.execute(
+        sa.select(Assessment, User.full_name).outerjoin(User, User.id == Assessment.trainee_id)
+        .where(Assessment.id == assessment_id)
+        .options(joinedload(Assessment.tool), joinedload(Assessment.scenario))).first()
+    return None if row is None else (row[0], row[1])
+
+
+def saved_marks(assessment_id: int) -> dict[int, Any]:
+    """The saved ratings of an assessment by item id, as plain rows (level, not_observed, behaviour_codes, note)."""
+    return {row.item_id: row for row in db.session.execute(
+        sa.select(ItemRating.item_id, ItemRating.level, ItemRating.not_observed, ItemRating.behaviour_codes,
+                  ItemRating.note).where(ItemRating.assessment_id == assessment_id))}
 
 
 def visible_scenarios(tool: CompetencyTool) -> list[Scenario]:

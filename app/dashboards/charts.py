@@ -73,15 +73,27 @@ class Chart:
 _ONE_DECIMAL = parse_pattern("#,##0.#")
 _FALLBACK_LOCALE = Locale.parse("es")
 
+# Formatted figures by (value, its type, unit, locale): a page repeats the same few (0, 50 %, 100 %) many times.
+_FORMATTED: dict[tuple, str] = {}
+
+
 def format_value(value: float | None, unit: str = "") -> str:
     """A figure as people read it: locale digits, at most one decimal, the unit after it."""
     if value is None:
         return "—"
-    text = _ONE_DECIMAL.apply(round(value, 1), get_locale() or _FALLBACK_LOCALE)
+    locale = get_locale() or _FALLBACK_LOCALE
+    key = (value, type(value), unit, str(locale))
+    found = _FORMATTED.get(key)
+    if found is not None:
+        return found
+    text = _ONE_DECIMAL.apply(round(value, 1), locale)
     if unit == "%":
-        return f"{text}%"
-    if unit:
-        return f"{text} {unit}"
+        text = f"{text}%"
+    elif unit:
+        text = f"{text} {unit}"
+    if len(_FORMATTED) > 10_000:
+        _FORMATTED.clear()
+    _FORMATTED[key] = text
     return text
 
 

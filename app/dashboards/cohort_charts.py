@@ -219,10 +219,10 @@ def harm_flag_table(f: CohortFigures) -> Table:
     header = [_("Trainee"), _("Competency tool"), _("Item"), _("Raised on")]
     rows, shown = [], []
     for flag in f.harm_flags:
-        item = f"{flag.item.code} {text(flag.item.title)}".strip()
-        raised = flag.raised_at.date().isoformat()
-        rows.append([flag.trainee.full_name, text(flag.item.tool.name), item, raised])
-        shown.append([flag.trainee.full_name, text(flag.item.tool.name), item, format_date(flag.raised_at, "medium")])
+        item = f"{flag.item_code} {text(flag.item_title)}".strip()
+        tool = text(flag.tool_name)
+        rows.append([flag.trainee_name, tool, item, flag.raised_at.date().isoformat()])
+        shown.append([flag.trainee_name, tool, item, format_date(flag.raised_at, "medium")])
     return Table("harm-flags", _("Open harm flags"), header, rows, shown)
 
 

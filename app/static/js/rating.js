@@ -38,13 +38,15 @@
   var again = false;
   var noteTimer = null;
 
-  function behaviours(item) { return item.querySelectorAll("input[data-group]"); }
+  /* A behaviour's checkbox sits in the list of its group: <ul data-group="harmful|basic|advanced">. */
+  function behaviours(item) { return item.querySelectorAll("[data-group] input"); }
+  function groupOf(box) { return box.closest("[data-group]"); }
 
   function showLevel(item) {
     var counts = { harmful: 0, basic: 0, advanced: 0 };
     var boxes = behaviours(item);
     for (var i = 0; i < boxes.length; i++) {
-      if (boxes[i].checked) { counts[boxes[i].getAttribute("data-group")] += 1; }
+      if (boxes[i].checked) { counts[groupOf(boxes[i]).getAttribute("data-group")] += 1; }
     }
     var na = item.querySelector("input[data-na]").checked;
     var none = item.querySelector("input[data-none]").checked;
@@ -68,7 +70,7 @@
     var none = item.querySelector("input[data-none]");
     var boxes = behaviours(item);
     var i;
-    if (changed.hasAttribute("data-group")) {
+    if (groupOf(changed)) {
       na.checked = false;
       none.checked = false;
     } else {
