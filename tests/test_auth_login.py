@@ -283,3 +283,13 @@ def test_client_address_comes_from_the_proxy_only_when_configured(tmp_path, monk
         engine.dispose()
     assert ips == [expected_ip]
     assert keys == {"account:ghost.user", f"ip:{expected_ip}"}
+
+
+def test_usernames_and_emails_are_stored_lower_case_and_still_sign_in(client, make_user):
+    user = make_user("trainee", username=" Ana.Torres ", email="Ana.Torres@Example.ORG", full_name="Ana Torres")
+    assert (user.username, user.email) == ("ana.torres", "ana.torres@example.org")
+    for identifier in ("ANA.TORRES", "Ana.Torres@example.org"):
+        assert sign_in(client, identifier).status_code == 302, identifier
+        assert "Ana Torres" in client.get("/").get_data(as_text=True)
+        post_form(client, "/logout")
+        assert not signed_in(client)

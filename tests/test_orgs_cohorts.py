@@ -308,3 +308,45 @@ def test_trainer_issues_reset_code_from_the_cohort_page(client, login, trainer, 
     response = post_form(client, f"/users/{trainee.id}/reset-code", {"next": f"/cohorts/{cohort.id}"})
     result = text(response)
     assert response.status_code == 200 and 'class="code-box"' in result and f'href="/cohorts/{cohort.id}"' in result
+
+
+# -- finding people to add -------------------------------------------------------------------
+
+def _add_panel(page: str, role: str) -> str:
+    panel = page[page.index(f'id="add-{role}"'):]
+    return panel[:panel.index("</details>")]
+
+
+def test_a_cohort_with_trainees_lists_people_to_add_only_after_a_search(client, login, trainer, make_user,
+                                                                         make_cohort):
+    cohort = make_cohort(members={"trainer": [trainer], "trainee": [make_user("trainee", full_name="Ya Inscrita")]})
+    make_user("trainee", full_name="Rosa Pérez", username="rosa.perez")
+    make_user("trainee", full_name="Juana Cruz", username="juana.cruz")
+    login(trainer)
+    closed = _add_panel(text(client.get(f"/cohorts/{cohort.id}")), "trainee")
+    assert "Find people to add" in closed and "Rosa Pérez" not in closed and "Juana Cruz" not in closed
+    found = _add_panel(text(client.get(f"/cohorts/{cohort.id}?trainee-q=ROSA")), "trainee")
+    assert "Rosa Pérez (rosa.perez)" in found and "Juana Cruz" not in found and "Ya Inscrita" not in found
+    listed = _add_panel(text(client.get(f"/cohorts/{cohort.id}?trainee-q=")), "trainee")
+    assert "Rosa Pérez" in listed and "Juana Cruz" in listed and "Ya Inscrita" not in listed
+    nobody = _add_panel(text(client.get(f"/cohorts/{cohort.id}?trainee-q=%3Cb%3Ezz")), "trainee")
+    assert "No one you can add matches “<b>zz”." in nobody and "<b>zz" not in client.get(
+        f"/cohorts/{cohort.id}?trainee-q=%3Cb%3Ezz").get_data(as_text=True)
+
+
+def test_search_shows_twenty_people_and_says_more_match(client, login, trainer, make_user, make_cohort, db_session):
+    cohort = make_cohort(members={"trainer": [trainer]})
+    people = [make_user("trainee", full_name=f"Aprendiz {n:02d}") for n in range(23)]
+    login(trainer)
+    panel = _add_panel(text(client.get(f"/cohorts/{cohort.id}")), "trainee")
+    assert panel.count('type="checkbox"') == 20 and "Aprendiz 19" in panel and "Aprendiz 20" not in panel
+    assert "Only the first 20 are shown: search by name or username to find others." in panel
+    panel = _add_panel(text(client.get(f"/cohorts/{cohort.id}?trainee-q=aprendiz 2")), "trainee")
+    assert {n for n in range(23) if f"Aprendiz {n:02d}" in panel} == {20, 21, 22}
+    response = post_form(client, f"/cohorts/{cohort.id}/members/trainee",
+                         {"trainee-user_ids": [str(people[21].id), str(people[22].id)], "trainee-q": "aprendiz 2"})
+    assert response.status_code == 302 and "trainee-q=aprendiz" in response.headers["Location"]
+    assert members(db_session, cohort, "trainee") == {people[21].id, people[22].id}
+    page = text(client.get(response.headers["Location"]))
+    assert "2 people added to the cohort." in page and "Trainees (2)" in page
+    assert 'value="aprendiz 2"' in _add_panel(page, "trainee")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.db import TimestampMixin, utcnow
 from app.extensions import db
@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 
 
 class User(UserMixin, TimestampMixin, db.Model):
-    """A person. Username is required: many community health workers have no email."""
+    """A person. Username is required: many community health workers have no email.
+
+    Usernames and emails are stored lower-case (as the user services already clean them), so
+    signing in ignores case and still finds the account through the plain unique indexes.
+    """
 
     __tablename__ = "users"
 
@@ -38,6 +42,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     role_assignments: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    @validates("username", "email")
+    def _lower_case(self, _key: str, value: str | None) -> str | None:
+        return value.strip().lower() if value else value
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -4,14 +4,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from flask import Flask, current_app, request, session
 from flask_login import login_user
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User, UserSession
 from app.core.db import utcnow
 from app.extensions import db, login_manager
+from app.notifications.services import remember_unread_count, unread_count_of_user_column
 
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -61,6 +64,16 @@ def end_user_sessions(user: User, *, except_current: bool = False) -> int:
     return result.rowcount or 0
 
 
+@cache
+def _session_user_statement() -> sa.Select:
+    """Built once: the session, its user, their roles and the header's unread count in one statement
+    (every signed-in page pays for this lookup, and on PostgreSQL each statement is a round trip)."""
+    return (sa.select(User, UserSession.created_at, unread_count_of_user_column(User.id))
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == sa.bindparam("token_hash"), UserSession.ended_at.is_(None))
+            .options(joinedload(User.role_assignments)))
+
+
 def _load_user(user_id: str) -> User | None:
     """Resolve the cookie's session id; idle time is tracked in the signed cookie so reads never write."""
     token = session.get("sid")
@@ -70,15 +83,12 @@ def _load_user(user_id: str) -> User | None:
     idle = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
     absolute = current_app.config["SESSION_ABSOLUTE_TIMEOUT"].total_seconds()
     seen = session.get("seen", 0)
-    # One statement for the session and its user (every signed-in page pays for this lookup).
-    row = db.session.execute(
-        sa.select(User, UserSession.created_at).join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
-    ).first()
+    row = db.session.execute(_session_user_statement(), {"token_hash": _hash(token)}).unique().first()
     if row is None or str(row[0].id) != user_id:
         session.clear()
         return None
-    user, created_at = row
+    user, created_at, unread = row
+    remember_unread_count(unread)
     if now - seen > idle or now - created_at.timestamp() > absolute:
         session.clear()
         session["expired"] = True

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -190,48 +192,102 @@ def group_progress(cohort: Cohort, tool: CompetencyTool, scope: sa.Select) -> Pr
 
 # -- the supervisor's home -------------------------------------------------------------------
 
-def _supervisees(supervisor: User) -> sa.Select:
-    return sa.select(SupervisorAssignment.trainee_id).where(
-        SupervisorAssignment.supervisor_id == supervisor.id, SupervisorAssignment.ended_at.is_(None),
-        SupervisorAssignment.organisation_id == supervisor.organisation_id)
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    id: int
+    full_name: str
 
 
-def open_flags_of_supervisees(supervisor: User) -> list[HarmFlag]:
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    code: str
+    title: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class CohortRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlagSummary:
+    """What the home page shows of an open harm flag: read as plain columns, no entities."""
+
+    id: int
+    trainee_id: int
+    raised_at: datetime
+    trainee: PersonRef
+    item: ItemRef
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSummary:
+    id: int
+    started_at: datetime
+    trainee: PersonRef | None  # None: a calibration rating
+
+
+@cache
+def _open_flags_statement() -> sa.Select:
+    """Built once: the home page runs it on every visit, and building a statement costs more than running it."""
+    mine = sa.select(SupervisorAssignment.trainee_id).where(
+        SupervisorAssignment.supervisor_id == sa.bindparam("supervisor_id"), SupervisorAssignment.ended_at.is_(None),
+        SupervisorAssignment.organisation_id == sa.bindparam("organisation_id"))
+    return (sa.select(HarmFlag.id, HarmFlag.trainee_id, HarmFlag.raised_at, User.full_name,
+                      CompetencyItem.code, CompetencyItem.title)
+            .join(User, User.id == HarmFlag.trainee_id).join(CompetencyItem, CompetencyItem.id == HarmFlag.item_id)
+            .where(HarmFlag.status == HarmFlagStatus.OPEN, HarmFlag.organisation_id == sa.bindparam("organisation_id"),
+                   HarmFlag.trainee_id.in_(mine))
+            .order_by(HarmFlag.raised_at, HarmFlag.id))
+
+
+def open_flags_of_supervisees(supervisor: User) -> list[FlagSummary]:
     """Open harm flags of the people this supervisor supervises, oldest first (they have waited longest)."""
-    return list(db.session.scalars(
-        sa.select(HarmFlag).where(HarmFlag.status == HarmFlagStatus.OPEN,
-                                  HarmFlag.organisation_id == supervisor.organisation_id,
-                                  HarmFlag.trainee_id.in_(_supervisees(supervisor)))
-        .options(joinedload(HarmFlag.trainee), joinedload(HarmFlag.item).joinedload(CompetencyItem.tool))
-        .order_by(HarmFlag.raised_at, HarmFlag.id)))
+    rows = db.session.execute(_open_flags_statement(), {"supervisor_id": supervisor.id,
+                                                        "organisation_id": supervisor.organisation_id})
+    return [FlagSummary(flag_id, trainee_id, raised_at, PersonRef(trainee_id, name), ItemRef(code, title))
+            for flag_id, trainee_id, raised_at, name, code, title in rows]
 
 
 @dataclass
 class AssessmentsDue:
-    drafts: list[Assessment]                      # this supervisor's unfinished ratings
-    no_post: list[tuple[User, Cohort]]            # supervisees in a cohort without a post-training assessment
+    drafts: list[DraftSummary]                    # this supervisor's unfinished ratings
+    no_post: list[tuple[PersonRef, CohortRef]]    # supervisees in a cohort without a post-training assessment
 
 
-def assessments_due(supervisor: User) -> AssessmentsDue:
-    drafts = list(db.session.scalars(
-        sa.select(Assessment).where(Assessment.assessor_id == supervisor.id,
-                                    Assessment.status == AssessmentStatus.DRAFT,
-                                    Assessment.organisation_id == supervisor.organisation_id)
-        .options(joinedload(Assessment.trainee), joinedload(Assessment.tool))
-        .order_by(Assessment.started_at)))
+@cache
+def _assessments_due_statements() -> tuple[sa.Select, sa.Select]:
+    drafts = (sa.select(Assessment.id, Assessment.started_at, User.id, User.full_name)
+              .outerjoin(User, User.id == Assessment.trainee_id)
+              .where(Assessment.assessor_id == sa.bindparam("supervisor_id"),
+                     Assessment.status == AssessmentStatus.DRAFT,
+                     Assessment.organisation_id == sa.bindparam("organisation_id"))
+              .order_by(Assessment.started_at))
     has_post = sa.select(Assessment.id).where(
         Assessment.trainee_id == SupervisorAssignment.trainee_id, Assessment.cohort_id == SupervisorAssignment.cohort_id,
         Assessment.stage == AssessmentStage.POST, *counted()).exists()
     trainee_in_cohort = sa.select(CohortMember.id).where(
         CohortMember.cohort_id == SupervisorAssignment.cohort_id, CohortMember.user_id == SupervisorAssignment.trainee_id,
         CohortMember.role == CohortRole.TRAINEE).exists()
-    rows = db.session.execute(
-        sa.select(User, Cohort).join(SupervisorAssignment, SupervisorAssignment.trainee_id == User.id)
-        .join(Cohort, Cohort.id == SupervisorAssignment.cohort_id)
-        .where(SupervisorAssignment.supervisor_id == supervisor.id, SupervisorAssignment.ended_at.is_(None),
-               Cohort.organisation_id == supervisor.organisation_id, trainee_in_cohort, ~has_post)
-        .order_by(Cohort.name, User.full_name, User.id)).all()
-    return AssessmentsDue(drafts, list(dict.fromkeys(tuple(row) for row in rows)))
+    no_post = (sa.select(User.id, User.full_name, Cohort.id, Cohort.name)
+               .join(SupervisorAssignment, SupervisorAssignment.trainee_id == User.id)
+               .join(Cohort, Cohort.id == SupervisorAssignment.cohort_id)
+               .where(SupervisorAssignment.supervisor_id == sa.bindparam("supervisor_id"),
+                      SupervisorAssignment.ended_at.is_(None),
+                      Cohort.organisation_id == sa.bindparam("organisation_id"), trainee_in_cohort, ~has_post)
+               .order_by(Cohort.name, User.full_name, User.id))
+    return drafts, no_post
+
+
+def assessments_due(supervisor: User) -> AssessmentsDue:
+    drafts_statement, no_post_statement = _assessments_due_statements()
+    params = {"supervisor_id": supervisor.id, "organisation_id": supervisor.organisation_id}
+    drafts = [DraftSummary(a_id, started_at, PersonRef(t_id, name) if t_id is not None else None)
+              for a_id, started_at, t_id, name in db.session.execute(drafts_statement, params)]
+    no_post = [(PersonRef(t_id, name), CohortRef(c_id, c_name))
+               for t_id, name, c_id, c_name in db.session.execute(no_post_statement, params)]
+    return AssessmentsDue(drafts, list(dict.fromkeys(no_post)))
 
 
 # -- calibration -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
+from app.core import learner_home
 from app.courses import queries as course_queries
 from app.extensions import db
 from app.orgs import queries
@@ -21,20 +22,18 @@ def home():
     roles = user.roles
     context = {"roles": roles}
     if Role.TRAINEE in roles:
-        context["learning"] = queries.cohorts_of(user, CohortRole.TRAINEE)
-        context["my_courses"] = course_queries.my_courses(user)
-        context["my_supervisors"] = queries.supervisors_of(user)
+        context["learning"] = learner_home.learning_cohorts(user)
+        context["my_courses"] = course_queries.course_cards(user)
+        context["my_supervisors"] = learner_home.supervisor_names(user)
     if Role.SUPERVISOR in roles:
         context["supervisees"] = queries.supervisees_of(user)
-        context["supervising"] = queries.cohorts_of(user, CohortRole.SUPERVISOR)
+        context["supervising"] = queries.cohort_links_of(user, CohortRole.SUPERVISOR)
         from app.competencies import queries as competency_queries
 
         context["supervisee_flags"] = competency_queries.open_flags_of_supervisees(user)
         context["assessments_due"] = competency_queries.assessments_due(user)
     if Role.TRAINER in roles:
-        teaching = queries.cohorts_of(user, CohortRole.TRAINER)
-        context["teaching"] = teaching
-        context["teaching_counts"] = queries.member_counts([c.id for c in teaching])
+        context["teaching"] = queries.teaching_cards(user)
     if Role.ADMIN in roles:
         context["summary"] = queries.organisation_summary(user.organisation_id)
     if roles & {Role.SUPERVISOR, Role.TRAINEE, Role.TRAINER, Role.ADMIN, Role.CLINICAL_LEAD}:

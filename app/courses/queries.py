@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple, TypeVar
 
 import sqlalchemy as sa
 
@@ -12,9 +13,16 @@ from app.extensions import db
 from app.orgs.models import Cohort, CohortMember, CohortRole
 
 
+class LessonLink(NamedTuple):
+    """A lesson as a link: enough to name it in a URL."""
+
+    id: int
+    slug: str
+
+
 @dataclass
 class OutlineLesson:
-    lesson: Lesson
+    lesson: Lesson | LessonLink
     title: str
     is_done: bool
 
@@ -52,6 +60,9 @@ class LessonPage:
     total: int
 
 
+_L = TypeVar("_L", Lesson, LessonLink)
+
+
 def visible_lessons(course: Course) -> list[Lesson]:
     """The course's lessons in reading order, without those removed from the pack."""
     return list(
@@ -76,7 +87,7 @@ def completions(user: User, lessons: list[Lesson]) -> dict[int, datetime]:
     return {lesson_id: completed_at for lesson_id, completed_at in rows}
 
 
-def resume_lesson(lessons: list[Lesson], done: dict[int, datetime]) -> Lesson | None:
+def resume_lesson(lessons: list[_L], done: dict[int, datetime]) -> _L | None:
     """The first lesson not done after the one finished last; else the first not done; None when all are done."""
     remaining = [x for x in lessons if x.id not in done]
     if not remaining:
@@ -113,7 +124,7 @@ def course_language(user: User, course: Course, locale: str) -> str:
     return course.languages[0] if course.languages else locale
 
 
-def _titles(lessons: list[Lesson], language: str) -> dict[int, str]:
+def _titles(lessons: list[Lesson] | list[LessonLink], language: str) -> dict[int, str]:
     titles: dict[int, str] = {}
     if not lessons:
         return titles
@@ -140,8 +151,23 @@ def course_progress(user: User, course: Course, language: str) -> CourseProgress
                           resume=resume_lesson(lessons, done))
 
 
-def my_courses(user: User) -> list[CourseProgress]:
-    """Courses given to the user's cohorts (as a trainee), in the cohort's language, with progress."""
+@dataclass
+class CourseCard:
+    """A course on the learner's home and "My courses": progress and where to resume, without the outline."""
+
+    course: Course
+    language: str
+    done: int
+    total: int
+    resume: LessonLink | None
+
+
+def course_cards(user: User) -> list[CourseCard]:
+    """Courses given to the user's cohorts (as a trainee), in the cohort's language, with progress.
+
+    Two statements whatever the number of courses: the courses, then every visible lesson of them
+    in reading order with the user's completion beside it.
+    """
     given = db.session.execute(
         sa.select(Course, CohortCourse.language)
         .join(CohortCourse, CohortCourse.course_id == Course.id)
@@ -152,35 +178,59 @@ def my_courses(user: User) -> list[CourseProgress]:
                Course.is_published.is_(True), Course.archived_at.is_(None))
         .order_by(CohortCourse.id)
     ).all()
-    seen: set[int] = set()
-    result = []
+    first: dict[int, tuple[Course, str]] = {}
     for course, language in given:
-        if course.id not in seen:
-            seen.add(course.id)
-            result.append(course_progress(user, course, language))
-    return result
+        first.setdefault(course.id, (course, language))
+    if not first:
+        return []
+    lessons: dict[int, list[LessonLink]] = {course_id: [] for course_id in first}
+    done: dict[int, dict[int, datetime]] = {course_id: {} for course_id in first}
+    rows = db.session.execute(
+        sa.select(Lesson.course_id, Lesson.id, Lesson.slug, LessonProgress.completed_at)
+        .join(CourseModule, CourseModule.id == Lesson.module_id)
+        .outerjoin(LessonProgress, (LessonProgress.lesson_id == Lesson.id) & (LessonProgress.user_id == user.id))
+        .where(Lesson.course_id.in_(list(first)), Lesson.is_hidden.is_(False), CourseModule.is_hidden.is_(False))
+        .order_by(Lesson.course_id, CourseModule.position, Lesson.position)
+    )
+    for course_id, lesson_id, slug, completed_at in rows:
+        lessons[course_id].append(LessonLink(lesson_id, slug))
+        if completed_at is not None:
+            done[course_id][lesson_id] = completed_at
+    return [CourseCard(course, language, done=len(done[course_id]), total=len(lessons[course_id]),
+                       resume=resume_lesson(lessons[course_id], done[course_id]))
+            for course_id, (course, language) in first.items()]
 
 
 def lesson_page(user: User, course: Course, lesson_slug: str, language: str) -> LessonPage | None:
-    lessons = visible_lessons(course)
-    index = next((i for i, x in enumerate(lessons) if x.slug == lesson_slug), None)
+    """A lesson with its place in the course: three statements (the reading order with the user's
+    completion, the lesson with its texts, the neighbours' titles), no entity per other lesson."""
+    rows = db.session.execute(
+        sa.select(Lesson.id, Lesson.slug, LessonProgress.completed_at)
+        .join(CourseModule, CourseModule.id == Lesson.module_id)
+        .outerjoin(LessonProgress, (LessonProgress.lesson_id == Lesson.id) & (LessonProgress.user_id == user.id))
+        .where(Lesson.course_id == course.id, Lesson.is_hidden.is_(False), CourseModule.is_hidden.is_(False))
+        .order_by(CourseModule.position, Lesson.position)
+    ).all()
+    index = next((i for i, row in enumerate(rows) if row.slug == lesson_slug), None)
     if index is None:
         return None
-    lesson = lessons[index]
+    lesson = db.session.execute(
+        sa.select(Lesson).where(Lesson.id == rows[index].id).options(sa.orm.joinedload(Lesson.contents))
+    ).unique().scalar_one()
     contents = {c.language: c for c in lesson.contents}
     content = contents.get(language) or next((contents[x] for x in course.languages if x in contents), None)
     if content is None:
         return None
-    previous = lessons[index - 1] if index else None
-    following = lessons[index + 1] if index + 1 < len(lessons) else None
+    previous = LessonLink(rows[index - 1].id, rows[index - 1].slug) if index else None
+    following = LessonLink(rows[index + 1].id, rows[index + 1].slug) if index + 1 < len(rows) else None
     titles = _titles([x for x in (previous, following) if x is not None], content.language)
 
-    def outline(other: Lesson | None) -> OutlineLesson | None:
+    def outline(other: LessonLink | None) -> OutlineLesson | None:
         return None if other is None else OutlineLesson(other, titles.get(other.id, other.slug), False)
 
     return LessonPage(course=course, lesson=lesson, content=content, previous=outline(previous),
-                      next=outline(following), is_done=bool(completions(user, [lesson])),
-                      position=index + 1, total=len(lessons))
+                      next=outline(following), is_done=rows[index].completed_at is not None,
+                      position=index + 1, total=len(rows))
 
 
 def visible_lesson(course: Course, lesson_slug: str) -> Lesson | None:

@@ -43,7 +43,7 @@ def _course_or_404(slug: str) -> Course:
 @bp.route("")
 @login_required
 def my_courses():
-    courses = queries.my_courses(current_user._get_current_object())
+    courses = queries.course_cards(current_user._get_current_object())
     return render_template("courses/my_courses.html", courses=courses)
 
 

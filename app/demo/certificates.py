@@ -2,9 +2,10 @@
 
 Every certificate here is issued by ``issue_certificate`` after the evidence exists (lessons, attendance,
 post-test, post-training role play), so the demo never shows a certificate the rule would refuse.
-Sofía is certified; Carlos's certificate expires within 30 days; Guadalupe's was revoked; Teresa and
-José are eligible (not issued yet); Patricia is blocked with visible reasons. The PM+ cohort shows
-everyone blocked by the stricter PM+ rule.
+Sofía is certified; Carlos's certificate expires within 30 days; Guadalupe's was revoked; José is
+eligible (not issued yet: a trainer can issue it); Teresa lacks only her last lesson, and PFA issues
+automatically, so finishing it certifies her; Patricia is blocked with visible reasons. The PM+ cohort
+shows everyone blocked by the stricter PM+ rule.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from app.orgs.models import Cohort, CohortMember, CohortRole, CohortStatus, Orga
 COHORT_NAME = "PAP 2025 — Clínica Reforma"
 CERTIFIED, EXPIRING, REVOKED, ELIGIBLE, BLOCKED = "sofia.aguilar", "carlos.mendez", "guadalupe.ruiz", (
     "teresa.moreno", "jose.lopez"), "patricia.cruz"
+ONE_LESSON_SHORT = "teresa.moreno"  # the rest of her evidence is complete: her last lesson certifies her
 
 
 def seed_certificates(org: Organisation, trainer: User, supervisor: User) -> None:
@@ -75,7 +77,7 @@ def _evidence(cohort: Cohort, course, trainer: User, supervisor: User, ready: li
 
     lessons = visible_lessons(course)
     for trainee in ready:
-        for lesson in lessons:
+        for lesson in lessons if trainee.username != ONE_LESSON_SHORT else lessons[:-1]:
             mark_lesson_done(trainee, lesson)
     for lesson in lessons[: len(lessons) // 2]:
         mark_lesson_done(blocked, lesson)

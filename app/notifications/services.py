@@ -40,15 +40,35 @@ def notify(users: Iterable[User], kind: str, params: dict[str, Any], url: str | 
         db.session.add(row)
         created.append(row)
     db.session.flush()
+    _forget_unread_count()
     if has_app_context():
         g.setdefault("notifications_to_email", []).extend(row.id for row in created)
     return created
 
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(_unread_count_select(user.id)) or 0
+
+
+def _unread_count_select(user_id: Any) -> sa.Select:
+    return (sa.select(sa.func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)))
+
+
+def unread_count_of_user_column(user_id: Any) -> sa.ScalarSelect:
+    """The unread count as a column, so the signed-in user's statement also brings the header badge."""
+    return _unread_count_select(user_id).correlate_except(Notification).scalar_subquery()
+
+
+def remember_unread_count(count: int | None) -> None:
+    """Keep the header badge for this request (forgotten as soon as notifications change)."""
+    if has_app_context():
+        g.unread_notifications = count or 0
+
+
+def _forget_unread_count() -> None:
+    if has_app_context():
+        g.pop("unread_notifications", None)
 
 
 def notifications_of(user: User) -> tuple[list[Notification], list[Notification]]:
@@ -66,12 +86,14 @@ def mark_read(notification: Notification) -> None:
     if notification.read_at is None:
         notification.read_at = utcnow()
         db.session.flush()
+        _forget_unread_count()
 
 
 def mark_all_read(user: User) -> int:
     result = db.session.execute(
         sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow()))
+    _forget_unread_count()
     return result.rowcount or 0
 
 

@@ -156,6 +156,16 @@ class AddMembersForm(FlaskForm):
     user_ids = MultiCheckboxField(_l("People"), coerce=int, validators=[ChooseAtLeastOne(_l("Choose at least one person."))])
 
 
+class FindMembersForm(FlaskForm):
+    """The GET search above each "add members" list; prefixed with the cohort role."""
+
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    q = SearchField(_l("Find people to add"), validators=[Optional(), Length(max=100)],
+                    description=_l("Name or username"))
+
+
 class AssignSupervisorForm(FlaskForm):
     supervisor_id = SelectField(_l("Supervisor"), coerce=int)
     trainee_ids = MultiCheckboxField(_l("Trainees"), coerce=int,

@@ -287,11 +287,12 @@ def read_upload(filename: str, data: bytes) -> Sheet:
 # -- checking rows ---------------------------------------------------------------------------
 
 def _existing(column: sa.ColumnElement, values: set[str]) -> set[str]:
+    """The values already taken in a column stored lower-case (User.username, User.email)."""
     found: set[str] = set()
     ordered = sorted(values)
     for start in range(0, len(ordered), 500):
         chunk = ordered[start:start + 500]
-        found.update(db.session.scalars(sa.select(sa.func.lower(column)).where(sa.func.lower(column).in_(chunk))))
+        found.update(db.session.scalars(sa.select(column).where(column.in_(chunk))))
     return found
 
 

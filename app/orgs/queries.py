@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from app.orgs.models import (
     CohortMember,
     CohortRole,
     CohortStatus,
+    Organisation,
     Role,
     RoleAssignment,
     Site,
@@ -57,18 +59,39 @@ def member_counts(cohort_ids: list[int]) -> dict[int, dict[CohortRole, int]]:
     return counts
 
 
-def supervisees_of(user: User) -> list[SupervisorAssignment]:
-    return list(
-        db.session.scalars(
-            sa.select(SupervisorAssignment)
+@cache
+def _supervisees_statement() -> sa.Select:
+    """Built once: the supervisor's home runs it on every visit."""
+    return (sa.select(SupervisorAssignment.trainee_id, User.full_name, Site.name.label("site_name"),
+                      Cohort.name.label("cohort_name"))
             .join(User, User.id == SupervisorAssignment.trainee_id)
-            .where(SupervisorAssignment.supervisor_id == user.id, SupervisorAssignment.ended_at.is_(None),
-                   SupervisorAssignment.organisation_id == user.organisation_id, User.is_active_account.is_(True))
-            .options(selectinload(SupervisorAssignment.trainee).selectinload(User.site),
-                     selectinload(SupervisorAssignment.cohort))
-            .order_by(User.full_name)
-        )
-    )
+            .outerjoin(Site, Site.id == User.site_id)
+            .outerjoin(Cohort, Cohort.id == SupervisorAssignment.cohort_id)
+            .where(SupervisorAssignment.supervisor_id == sa.bindparam("user_id"), SupervisorAssignment.ended_at.is_(None),
+                   SupervisorAssignment.organisation_id == sa.bindparam("organisation_id"),
+                   User.is_active_account.is_(True))
+            .order_by(User.full_name))
+
+
+def supervisees_of(user: User) -> list[sa.Row]:
+    """The user's current supervisees for the home table: (trainee_id, full_name, site_name, cohort_name) rows."""
+    return list(db.session.execute(_supervisees_statement(),
+                                   {"user_id": user.id, "organisation_id": user.organisation_id}))
+
+
+@cache
+def _cohort_links_statement() -> sa.Select:
+    return (sa.select(Cohort.id, Cohort.name)
+            .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+            .where(CohortMember.user_id == sa.bindparam("user_id"), CohortMember.role == sa.bindparam("role"),
+                   Cohort.organisation_id == sa.bindparam("organisation_id"))
+            .order_by((Cohort.status == CohortStatus.ARCHIVED), Cohort.starts_on.desc(), Cohort.name))
+
+
+def cohort_links_of(user: User, role: CohortRole) -> list[sa.Row]:
+    """(id, name) of the cohorts in which the user holds this role, in the order of cohorts_of."""
+    return list(db.session.execute(_cohort_links_statement(),
+                                   {"user_id": user.id, "role": role, "organisation_id": user.organisation_id}))
 
 
 def supervisors_of(user: User) -> list[User]:
@@ -83,36 +106,83 @@ def supervisors_of(user: User) -> list[User]:
     )
 
 
+@cache
+def _teaching_statement() -> sa.Select:
+    """The trainer's cohort cards with their member counts, in the order of cohorts_of, as plain columns."""
+    def members(role: CohortRole) -> sa.ScalarSelect:
+        return (sa.select(sa.func.count()).select_from(CohortMember)
+                .where(CohortMember.cohort_id == Cohort.id, CohortMember.role == role)
+                .correlate(Cohort).scalar_subquery())
+
+    mine = sa.orm.aliased(CohortMember)
+    return (sa.select(Cohort.id, Cohort.name, Cohort.starts_on, Cohort.ends_on, Site.name.label("site_name"),
+                      members(CohortRole.TRAINEE).label("trainees"),
+                      members(CohortRole.SUPERVISOR).label("supervisors"))
+            .join(mine, mine.cohort_id == Cohort.id)
+            .outerjoin(Site, Site.id == Cohort.site_id)
+            .where(mine.user_id == sa.bindparam("user_id"), mine.role == CohortRole.TRAINER,
+                   Cohort.organisation_id == sa.bindparam("organisation_id"))
+            .order_by((Cohort.status == CohortStatus.ARCHIVED), Cohort.starts_on.desc(), Cohort.name))
+
+
+def teaching_cards(user: User) -> list[sa.Row]:
+    """(id, name, starts_on, ends_on, site_name, trainees, supervisors) of the cohorts the user trains."""
+    return list(db.session.execute(_teaching_statement(),
+                                   {"user_id": user.id, "organisation_id": user.organisation_id}))
+
+
 @dataclass(frozen=True)
 class OrganisationSummary:
     people_by_role: dict[Role, int]
     inactive_people: int
     sites: int
     cohorts_by_status: dict[CohortStatus, int]
+    organisation_name: str = ""
+
+
+@cache
+def _summary_statement() -> sa.CompoundSelect:
+    """Every figure of the admin's home in one round trip: (kind, key, count) rows.
+
+    Both sides of the role count filter on the organisation, so each table is read through its
+    organisation index (without it PostgreSQL scanned every user)."""
+    org = sa.bindparam("organisation_id")
+
+    def kind(name: str) -> sa.ColumnElement:
+        return sa.literal_column(f"'{name}'").label("kind")
+
+    return sa.union_all(
+        # count(*) is a count of people: (user, organisation, role) is unique.
+        sa.select(kind("role"), sa.type_coerce(RoleAssignment.role, sa.String).label("key"),
+                  sa.func.count().label("n"))
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(RoleAssignment.organisation_id == org, User.organisation_id == org, User.is_active_account.is_(True))
+        .group_by(RoleAssignment.role),
+        sa.select(kind("cohort"), sa.type_coerce(Cohort.status, sa.String), sa.func.count())
+        .where(Cohort.organisation_id == org).group_by(Cohort.status),
+        sa.select(kind("inactive"), sa.literal_column("''"), sa.func.count()).select_from(User)
+        .where(User.organisation_id == org, User.is_active_account.is_(False)),
+        sa.select(kind("sites"), sa.literal_column("''"), sa.func.count()).select_from(Site)
+        .where(Site.organisation_id == org),
+        sa.select(kind("name"), Organisation.name, sa.literal_column("0")).where(Organisation.id == org),
+    )
 
 
 def organisation_summary(organisation_id: int) -> OrganisationSummary:
-    by_role = dict(
-        db.session.execute(
-            sa.select(RoleAssignment.role, sa.func.count(sa.distinct(RoleAssignment.user_id)))
-            .join(User, User.id == RoleAssignment.user_id)
-            .where(RoleAssignment.organisation_id == organisation_id, User.is_active_account.is_(True))
-            .group_by(RoleAssignment.role)
-        ).all()
-    )
-    inactive = db.session.scalar(
-        sa.select(sa.func.count()).select_from(User)
-        .where(User.organisation_id == organisation_id, User.is_active_account.is_(False))
-    ) or 0
-    sites = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Site).where(Site.organisation_id == organisation_id)
-    ) or 0
-    cohorts = dict(
-        db.session.execute(
-            sa.select(Cohort.status, sa.func.count()).where(Cohort.organisation_id == organisation_id).group_by(Cohort.status)
-        ).all()
-    )
-    return OrganisationSummary(by_role, inactive, sites, cohorts)
+    by_role: dict[Role, int] = {}
+    cohorts: dict[CohortStatus, int] = {}
+    single = {"inactive": 0, "sites": 0}
+    name = ""
+    for kind, key, n in db.session.execute(_summary_statement(), {"organisation_id": organisation_id}):
+        if kind == "role":
+            by_role[Role(key)] = n
+        elif kind == "cohort":
+            cohorts[CohortStatus(key)] = n
+        elif kind == "name":
+            name = key
+        else:
+            single[kind] = n
+    return OrganisationSummary(by_role, single["inactive"], single["sites"], cohorts, name)
 
 
 # -- administration lists ------------------------------------------------------------------
@@ -216,15 +286,30 @@ def cohort_members(cohort: Cohort) -> dict[CohortRole, list[CohortMember]]:
 
 
 
-def member_candidates(cohort: Cohort, role: CohortRole) -> list[User]:
-    """Active people of the organisation with the matching role who are not yet in this cohort role."""
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    full_name: str
+    username: str
+    site: str | None
+
+
+def member_candidates(cohort: Cohort, role: CohortRole, search: str = "", limit: int = 20) -> tuple[list[Candidate], bool]:
+    """Up to `limit` active people of the organisation with the matching role, not yet in this cohort role,
+    whose name or username contains `search`; and whether more match (limit=0: only whether anyone does)."""
     already = sa.select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id, CohortMember.role == role)
     with_role = sa.select(RoleAssignment.user_id).where(RoleAssignment.organisation_id == cohort.organisation_id,
                                                         RoleAssignment.role == ORG_ROLE_FOR[role])
-    return list(db.session.scalars(
-        sa.select(User).where(User.organisation_id == cohort.organisation_id, User.is_active_account.is_(True),
-                              User.id.in_(with_role), User.id.not_in(already))
-        .options(selectinload(User.site)).order_by(User.full_name)))
+    stmt = (sa.select(User.id, User.full_name, User.username, Site.name).outerjoin(Site, Site.id == User.site_id)
+            .where(User.organisation_id == cohort.organisation_id, User.is_active_account.is_(True),
+                   User.id.in_(with_role), User.id.not_in(already)))
+    if search:
+        stmt = stmt.where(sa.or_(User.full_name.icontains(search, autoescape=True),
+                                 User.username.icontains(search, autoescape=True)))
+    if limit:
+        stmt = stmt.order_by(User.full_name, User.id)
+    rows = db.session.execute(stmt.limit(limit + 1)).all()
+    return [Candidate(*row) for row in rows[:limit]], len(rows) > limit
 
 
 def active_assignments(cohort: Cohort) -> dict[int, list[SupervisorAssignment]]:

@@ -61,14 +61,14 @@ class UserData:
 
 
 def username_taken(username: str, exclude_id: int | None = None) -> bool:
-    stmt = sa.select(User.id).where(sa.func.lower(User.username) == username.lower())
+    stmt = sa.select(User.id).where(User.username == username.strip().lower())
     if exclude_id is not None:
         stmt = stmt.where(User.id != exclude_id)
     return db.session.scalar(stmt.limit(1)) is not None
 
 
 def email_taken(email: str, exclude_id: int | None = None) -> bool:
-    stmt = sa.select(User.id).where(sa.func.lower(User.email) == email.lower())
+    stmt = sa.select(User.id).where(User.email == email.strip().lower())
     if exclude_id is not None:
         stmt = stmt.where(User.id != exclude_id)
     return db.session.scalar(stmt.limit(1)) is not None

@@ -5,6 +5,7 @@ predicate of app.core.permissions (403), calls a service and commits once.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 import sqlalchemy as sa
@@ -40,6 +41,7 @@ from app.orgs.forms import (
     AssignSupervisorForm,
     AuditFilterForm,
     CohortForm,
+    FindMembersForm,
     ImportConfirmForm,
     ImportUploadForm,
     ResetCodeForm,
@@ -423,6 +425,42 @@ def _member_label(user: User) -> str:
     return f"{user.full_name} ({user.username})" + (f" · {user.site.name}" if user.site else "")
 
 
+def _candidate_label(person: queries.Candidate) -> str:
+    return f"{person.full_name} ({person.username})" + (f" · {person.site}" if person.site else "")
+
+
+@dataclass(frozen=True)
+class AddPanel:
+    """One "add members" list: the search form, people to tick (listed when searched, or when the cohort
+    has no one in this role yet), and whether more people could be added than are listed."""
+
+    find: FindMembersForm
+    form: AddMembersForm
+    listed: bool
+    search: str
+    more: bool
+
+
+CANDIDATES_SHOWN = 20
+
+
+def _add_panel(cohort: Cohort, role: CohortRole, has_members: bool) -> AddPanel:
+    find = FindMembersForm(formdata=request.args, prefix=role.value)
+    searched = find.q.name in request.args and find.validate()
+    search = (find.q.data or "").strip() if searched else ""
+    listed = searched or not has_members
+    people, more = queries.member_candidates(cohort, role, search, CANDIDATES_SHOWN if listed else 0)
+    form = AddMembersForm(prefix=role.value)
+    form.user_ids.choices = options((p.id, _candidate_label(p)) for p in people)
+    return AddPanel(find, form, listed, search, more)
+
+
+def _manageable(members: dict[CohortRole, list[CohortMember]]) -> set[int]:
+    """Ids of the members whose user page the acting user may open (asked once per person, not per cell)."""
+    me = _me()
+    return {m.user_id for people in members.values() for m in people if can_manage_user(me, m.user)}
+
+
 @bp.route("/cohorts/<int:cohort_id>")
 @role_required(Role.ADMIN, Role.TRAINER, Role.SUPERVISOR)
 def cohort(cohort_id: int):
@@ -431,14 +469,10 @@ def cohort(cohort_id: int):
     members = queries.cohort_members(cohort)
     context: dict[str, Any] = {"cohort": cohort, "members": members, "manage": can_manage_cohort(current_user, cohort),
                                "assignments": queries.active_assignments(cohort), "reset_form": ResetCodeForm(),
-                               "reset_allowed": set()}
+                               "reset_allowed": set(), "manageable": _manageable(members)}
     if context["manage"]:
         context["reset_allowed"] = can_issue_reset_codes(current_user, [m.user for m in members[CohortRole.TRAINEE]])
-        context["add_forms"] = {}
-        for role in queries.COHORT_ROLE_ORDER:
-            form = AddMembersForm(prefix=role.value)
-            form.user_ids.choices = options((u.id, _member_label(u)) for u in queries.member_candidates(cohort, role))
-            context["add_forms"][role] = form
+        context["add_panels"] = {role: _add_panel(cohort, role, bool(members[role])) for role in queries.COHORT_ROLE_ORDER}
         assign = AssignSupervisorForm()
         assign.supervisor_id.choices = options((m.user_id, m.user.full_name) for m in members[CohortRole.SUPERVISOR])
         assign.trainee_ids.choices = options((m.user_id, _member_label(m.user)) for m in members[CohortRole.TRAINEE])
@@ -468,7 +502,8 @@ def cohort_add_members(cohort_id: int, role: str):
                  ngettext("%(num)d person added to the cohort.", "%(num)d people added to the cohort.", len(people)))
     else:
         flash(_first_error(form), "error")
-    return redirect(url_for("orgs.cohort", cohort_id=cohort.id, _anchor="add-" + role))
+    search = {f"{role}-q": request.form[f"{role}-q"][:100]} if f"{role}-q" in request.form else {}
+    return redirect(url_for("orgs.cohort", cohort_id=cohort.id, **search, _anchor="add-" + role))
 
 
 @bp.route("/cohorts/<int:cohort_id>/members/<int:member_id>/remove", methods=["POST"])

@@ -124,7 +124,14 @@ def page_questions(attempt: QuizAttempt, rules: Quiz | QuizOverride) -> list[Sho
     """The questions of the page the learner is on (``current_page``: a reload resumes there)."""
     per_page = max(1, rules.questions_per_page)
     start = attempt.current_page * per_page
-    return numbered(attempt, rules)[start:start + per_page]
+    locks = locks_answers(rules)
+    result, number = [], 0
+    for index, aq in enumerate(attempt.questions[:start + per_page]):  # only this page's snapshots are read
+        is_question = aq.qtype is not QuestionType.DESCRIPTION
+        number += is_question
+        if index >= start:
+            result.append(shown(aq, number if is_question else None, locks and aq.answered_at is not None))
+    return result
 
 
 def response_text(item: ShownQuestion) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core.db import utcnow
+from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
 from app.orgs.models import Cohort, CohortMember, CohortRole, CohortStatus, Organisation, Role, RoleAssignment, Site, SupervisorAssignment
 from app.supervision.models import (
@@ -376,6 +377,14 @@ def hours_for_export(organisation_id: int, days: int | None, now: datetime | Non
     return [(user, site or "", sessions or 0, minutes or 0, _aware(last_at)) for user, site, sessions, minutes, last_at in rows]
 
 
+@cache
+def _open_actions_statement() -> sa.Select:
+    return (sa.select(sa.func.count()).select_from(ActionItem)
+            .join(SupervisionSession, SupervisionSession.id == ActionItem.session_id)
+            .where(ActionItem.owner_id == sa.bindparam("owner_id"), ActionItem.status == ActionStatus.OPEN,
+                   SupervisionSession.status == SessionStatus.SUBMITTED))
+
+
 @dataclass
 class HomePanel:
     open_actions: int = 0
@@ -387,16 +396,9 @@ class HomePanel:
 
 def home_panel(user: User, is_supervisor: bool, is_trainee: bool) -> HomePanel:
     """The few figures the home page shows; aggregate queries only."""
-    panel = HomePanel(open_actions=db.session.scalar(
-        sa.select(sa.func.count()).select_from(ActionItem)
-        .join(SupervisionSession, SupervisionSession.id == ActionItem.session_id)
-        .where(ActionItem.owner_id == user.id, ActionItem.status == ActionStatus.OPEN,
-               SupervisionSession.status == SessionStatus.SUBMITTED)) or 0)
+    panel = HomePanel(open_actions=db.session.scalar(_open_actions_statement(), {"owner_id": user.id}) or 0)
     if is_supervisor:
-        rows = supervisee_overview(user)
-        panel.supervisees = len(rows)
-        panel.overdue = sum(1 for r in rows if r.overdue)
-        panel.high_risk = sum(r.high_risk_cases for r in rows)
+        panel.supervisees, panel.overdue, panel.high_risk = supervisor_figures(user)
     if is_trainee:
         panel.to_acknowledge = db.session.scalar(
             sa.select(sa.func.count()).select_from(SessionAttendee)
@@ -404,3 +406,51 @@ def home_panel(user: User, is_supervisor: bool, is_trainee: bool) -> HomePanel:
             .where(SessionAttendee.supervisee_id == user.id, SessionAttendee.acknowledged_at.is_(None),
                    SupervisionSession.status == SessionStatus.SUBMITTED)) or 0
     return panel
+
+
+@cache
+def _supervisor_figures_statement() -> sa.Select:
+    """Built once (see supervisor_figures): building it cost more than running it."""
+    mine = (sa.select(SupervisorAssignment.trainee_id)
+            .where(SupervisorAssignment.supervisor_id == sa.bindparam("supervisor_id"),
+                   SupervisorAssignment.ended_at.is_(None),
+                   SupervisorAssignment.organisation_id == sa.bindparam("organisation_id")))
+    assigned = (sa.select(SupervisorAssignment.trainee_id.label("trainee_id"),
+                          sa.func.min(SupervisorAssignment.created_at).label("assigned_at"))
+                .where(SupervisorAssignment.trainee_id.in_(mine),
+                       SupervisorAssignment.supervisor_id == sa.bindparam("supervisor_id"),
+                       SupervisorAssignment.ended_at.is_(None))
+                .group_by(SupervisorAssignment.trainee_id).subquery())
+    last = (sa.select(SessionAttendee.supervisee_id.label("trainee_id"),
+                      sa.func.max(SupervisionSession.started_at).label("last_at"))
+            .join(SupervisionSession, SupervisionSession.id == SessionAttendee.session_id)
+            .where(SupervisionSession.status == SessionStatus.SUBMITTED, SessionAttendee.supervisee_id.in_(mine))
+            .group_by(SessionAttendee.supervisee_id).subquery())
+    days = (sa.select(Organisation.supervision_overdue_days)
+            .where(Organisation.id == sa.bindparam("organisation_id")).scalar_subquery())
+    high_risk = (sa.select(sa.func.count()).select_from(SupervisionCase)
+                 .join(SupervisionSession, SupervisionSession.id == SupervisionCase.session_id)
+                 .where(SupervisionCase.supervisee_id.in_(mine), SupervisionCase.risk_level.in_(HIGH_RISK),
+                        SupervisionSession.status == SessionStatus.SUBMITTED,
+                        SupervisionSession.started_at >= sa.bindparam("since", type_=UTCDateTime()))
+                 .scalar_subquery())
+    return (sa.select(assigned.c.assigned_at, last.c.last_at, days, high_risk)
+            .outerjoin(last, last.c.trainee_id == assigned.c.trainee_id))
+
+
+def supervisor_figures(supervisor: User, now: datetime | None = None) -> tuple[int, int, int]:
+    """(supervisees, overdue, high-risk cases in 90 days) as supervisee_overview counts them, in one statement.
+
+    One row per supervisee (when assigned, last session); the organisation's overdue window and the
+    high-risk count come along as uncorrelated subqueries, so nothing else is read.
+    """
+    now = now or utcnow()
+    rows = db.session.execute(_supervisor_figures_statement(), {
+        "supervisor_id": supervisor.id, "organisation_id": supervisor.organisation_id,
+        "since": now - timedelta(days=90)}).all()
+    if not rows:
+        return 0, 0, 0
+    window, cases = rows[0][2], rows[0][3]
+    overdue = sum(1 for assigned_at, last_at, _d, _h in rows
+                  if is_overdue(_aware(last_at), _aware(assigned_at), now, window))
+    return len(rows), overdue, int(cases or 0)

@@ -127,6 +127,22 @@ def upgrade():
         batch_op.create_index('ix_supervision_action_items_owner_status_about', ['owner_id', 'status', 'about_id'], unique=False)
 
     # ### end Alembic commands ###
+    _lower_case_sign_in_names()
+
+
+def _lower_case_sign_in_names():
+    """Usernames and emails are now stored lower-case (sign-in finds them through the unique indexes).
+    Stop with a clear message if two accounts differ only by case: an administrator must rename one."""
+    bind = op.get_bind()
+    for column in ("username", "email"):
+        clash = bind.execute(sa.text(
+            f"SELECT lower(trim({column})) FROM users WHERE {column} IS NOT NULL "
+            f"GROUP BY lower(trim({column})) HAVING count(*) > 1")).first()
+        if clash is not None:
+            raise RuntimeError(f"Two accounts share the {column} '{clash[0]}' apart from upper/lower case: "
+                               "rename one, then run the upgrade again.")
+    bind.execute(sa.text("UPDATE users SET username = lower(trim(username)) WHERE username <> lower(trim(username))"))
+    bind.execute(sa.text("UPDATE users SET email = lower(trim(email)) WHERE email IS NOT NULL AND email <> lower(trim(email))"))
 
 
 def downgrade():
