@@ -202,12 +202,13 @@ def course_cards(user: User) -> list[CourseCard]:
 
 
 def lesson_page(user: User, course: Course, lesson_slug: str, language: str) -> LessonPage | None:
-    """A lesson with its place in the course: three statements (the reading order with the user's
-    completion, the lesson with its texts, the neighbours' titles), no entity per other lesson."""
+    """A lesson with its place in the course, usually in two statements (the reading order with the
+    user's completion and each title in ``language``, then the lesson with its texts)."""
     rows = db.session.execute(
-        sa.select(Lesson.id, Lesson.slug, LessonProgress.completed_at)
+        sa.select(Lesson.id, Lesson.slug, LessonProgress.completed_at, LessonContent.title)
         .join(CourseModule, CourseModule.id == Lesson.module_id)
         .outerjoin(LessonProgress, (LessonProgress.lesson_id == Lesson.id) & (LessonProgress.user_id == user.id))
+        .outerjoin(LessonContent, (LessonContent.lesson_id == Lesson.id) & (LessonContent.language == language))
         .where(Lesson.course_id == course.id, Lesson.is_hidden.is_(False), CourseModule.is_hidden.is_(False))
         .order_by(CourseModule.position, Lesson.position)
     ).all()
@@ -221,9 +222,13 @@ def lesson_page(user: User, course: Course, lesson_slug: str, language: str) -> 
     content = contents.get(language) or next((contents[x] for x in course.languages if x in contents), None)
     if content is None:
         return None
+    neighbours = [rows[i] for i in (index - 1, index + 1) if 0 <= i < len(rows)]
     previous = LessonLink(rows[index - 1].id, rows[index - 1].slug) if index else None
     following = LessonLink(rows[index + 1].id, rows[index + 1].slug) if index + 1 < len(rows) else None
-    titles = _titles([x for x in (previous, following) if x is not None], content.language)
+    if content.language == language and all(row.title is not None for row in neighbours):
+        titles = {row.id: row.title for row in neighbours}
+    else:  # the lesson is shown in another language, or a neighbour lacks this one: as _titles() chooses
+        titles = _titles([x for x in (previous, following) if x is not None], content.language)
 
     def outline(other: LessonLink | None) -> OutlineLesson | None:
         return None if other is None else OutlineLesson(other, titles.get(other.id, other.slug), False)
