@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
 from app.core.db import utcnow, write_lock
@@ -64,8 +66,13 @@ def _quiz(quiz_id: int) -> Quiz:
 
 
 def _attempt(attempt_id: int) -> QuizAttempt:
-    """The attempt, if this user may know of it; an attempt whose time is up is submitted first."""
-    attempt = db.session.get(QuizAttempt, attempt_id)
+    """The attempt, if this user may know of it; an attempt whose time is up is submitted first.
+
+    Its quiz and questions come in the same statement: every attempt page reads them."""
+    attempt = db.session.execute(
+        sa.select(QuizAttempt).where(QuizAttempt.id == attempt_id)
+        .options(joinedload(QuizAttempt.quiz), joinedload(QuizAttempt.questions))
+    ).unique().scalar_one_or_none()
     if attempt is None or not can_know_attempt(current_user, attempt):
         abort(404)
     if attempt.status is AttemptStatus.IN_PROGRESS and attempt.deadline_at and utcnow() >= attempt.deadline_at:
