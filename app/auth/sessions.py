@@ -14,7 +14,10 @@ from sqlalchemy.orm import joinedload
 from app.auth.models import User, UserSession
 from app.core.db import utcnow
 from app.extensions import db, login_manager
-from app.notifications.services import remember_unread_count, unread_count_of_user_column
+from app.notifications.services import (
+    remember_unread_count,
+    unread_count_of_user_column,
+)
 
 TOUCH_EVERY = timedelta(seconds=60)
 

@@ -8,7 +8,14 @@ import sqlalchemy as sa
 
 from app.auth.models import User
 from app.extensions import db
-from app.orgs.models import Cohort, CohortMember, CohortRole, CohortStatus, Site, SupervisorAssignment
+from app.orgs.models import (
+    Cohort,
+    CohortMember,
+    CohortRole,
+    CohortStatus,
+    Site,
+    SupervisorAssignment,
+)
 
 
 def learning_cohorts(user: User) -> list[sa.Row]:

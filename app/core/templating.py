@@ -9,7 +9,14 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from app.core import permissions
-from app.core.i18n import LANGUAGE_NAMES, _l, format_date, format_datetime, format_decimal, install_template_gettext
+from app.core.i18n import (
+    LANGUAGE_NAMES,
+    _l,
+    format_date,
+    format_datetime,
+    format_decimal,
+    install_template_gettext,
+)
 from app.orgs.models import Role
 
 _asset_hashes: dict[str, str] = {}
