@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager, nullcontext
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ from app.auth.models import User
 from app.certificates import services, storage
 from app.certificates.models import Certificate, CertificateJob, JobStatus
 from app.certificates.rules import rule_for
-from app.core.db import read_only, utcnow, write_lock
+from app.core.db import as_utc, read_only, utcnow, write_lock
 from app.courses.models import CohortCourse, Course
 from app.extensions import db
 from app.orgs.models import Cohort
@@ -398,5 +398,4 @@ def resume(job: CertificateJob) -> bool:
     return claimed
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+_aware = as_utc  # one rule for naive timestamps: app.core.db.as_utc

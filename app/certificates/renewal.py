@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.certificates.models import Certificate
-from app.core.db import utcnow
+from app.core.db import as_utc, utcnow
 from app.extensions import db
 
 RENEWAL_DAYS = 60  # a certificate this close to expiry (or expired) can be renewed by the refresher path
@@ -29,7 +29,4 @@ def renewal_since(trainee_id: int, course_id: int, now: datetime | None = None) 
     return _aware(latest.issued_at)
 
 
-def _aware(moment: datetime) -> datetime:
-    from datetime import timezone
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+_aware = as_utc  # one rule for naive timestamps: app.core.db.as_utc

@@ -18,7 +18,7 @@ from app.certificates.models import Certificate, CertificationRule, RevocationRe
 from app.certificates.renewal import RENEWAL_DAYS
 from app.certificates.rules import rule_for
 from app.core import audit
-from app.core.db import utcnow
+from app.core.db import as_utc, utcnow
 from app.courses.models import Course
 from app.extensions import db
 from app.orgs.models import Cohort
@@ -63,10 +63,7 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    from datetime import timezone
-
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+_aware = as_utc  # one rule for naive timestamps: app.core.db.as_utc
 
 
 def is_valid(certificate: Certificate, now: datetime) -> bool:

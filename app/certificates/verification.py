@@ -11,7 +11,7 @@ from app.certificates.codes import normalise_code
 from app.certificates.forms import REASON_LABELS
 from app.certificates.models import Certificate, RevocationReason
 from app.certificates.pdf import certificate_face
-from app.core.db import utcnow
+from app.core.db import as_utc, utcnow
 from app.extensions import db
 
 
@@ -22,10 +22,7 @@ class CertificateStatus(StrEnum):
     REVOKED = "revoked"
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    from datetime import timezone
-
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+_aware = as_utc  # one rule for naive timestamps: app.core.db.as_utc
 
 
 def status_of(certificate: Certificate, now: datetime | None = None) -> CertificateStatus:

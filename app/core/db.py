@@ -27,6 +27,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A timestamp read without a zone (SQLite keeps none) is UTC; an aware one is left as it is."""
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
 class UTCDateTime(sa.types.TypeDecorator):
     """A timestamp stored in UTC and always returned timezone-aware (SQLite keeps no zone)."""
 

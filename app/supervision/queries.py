@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import UTCDateTime, as_utc, utcnow
 from app.extensions import db
 from app.orgs.models import Cohort, CohortMember, CohortRole, CohortStatus, Organisation, Role, RoleAssignment, Site, SupervisorAssignment
 from app.supervision.models import (
@@ -153,12 +153,7 @@ def supervisee_overview(supervisor: User, now: datetime | None = None) -> list[S
     return sorted(rows.values(), key=lambda r: (not r.overdue, r.trainee.full_name, r.trainee.id))
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    from datetime import timezone
-
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)  # SQLite returns aggregates without the column's type
+_aware = as_utc  # one rule for naive timestamps: app.core.db.as_utc
 
 
 def _harm_flags(trainee_ids) -> list[tuple[int, int]]:
