@@ -82,14 +82,16 @@ def _check_zip(app, job, count):
         assert all(archive.read(name).startswith(b"%PDF") for name in names)
 
 
-def test_a_big_batch_is_rendered_in_two_processes(standalone):
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_a_big_batch_is_rendered_in_two_processes(standalone, start):
     from app.certificates import jobs
     from app.certificates import dataintegrity
     from app.certificates.models import JobStatus, SigningKey
     from app.extensions import db
 
     app, (cohort, course, trainer, people) = standalone
-    app.config.update(CERTIFICATE_RENDER_PROCESSES=2, CERTIFICATE_PARALLEL_MIN=2)
+    app.config.update(CERTIFICATE_RENDER_PROCESSES=2, CERTIFICATE_PARALLEL_MIN=2, CERTIFICATE_PROCESS_START=start)
+    assert jobs.start_method() == start
     job = jobs.create_issue_job(cohort, course, trainer)
     db.session.commit()
     jobs.run_issue_job(job.id)
@@ -189,3 +191,33 @@ def test_with_redis_the_job_runs_on_an_rq_worker(standalone, monkeypatch):
     assert (job.status, job.done) == (JobStatus.DONE, 6)
     assert len(certificates) == 6
     _check_zip(app, job, 6)
+
+
+def test_render_processes_fork_only_where_no_other_thread_runs(standalone):
+    import threading
+
+    from app.certificates import jobs
+
+    app, _world = standalone
+    assert jobs.start_method() == ("fork" if threading.active_count() == 1 else "spawn")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:  # a web worker's job thread runs beside the request threads: never fork there
+        assert jobs.start_method() == "spawn"
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_a_read_only_block_inside_a_write_lock_reads_without_the_lock():
+    """A render process forked from a job that holds write_lock() must not take SQLite's write lock."""
+    from app.core.db import _wants_write_lock, read_only, write_lock
+
+    with write_lock():
+        assert _wants_write_lock()
+        with read_only():
+            assert not _wants_write_lock()
+            with write_lock():
+                assert _wants_write_lock()
+        assert _wants_write_lock()

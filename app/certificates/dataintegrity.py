@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +69,15 @@ def canonicalize(document: dict[str, Any]) -> str:
 def hash_data(document: dict[str, Any], proof_config: dict[str, Any]) -> bytes:
     """sha256(canonical proof config) || sha256(canonical document), per eddsa-rdfc-2022 §3.2.4."""
     config = {"@context": document["@context"], **proof_config}
-    return (hashlib.sha256(canonicalize(config).encode()).digest()
+    return (_config_digest(json.dumps(config, sort_keys=True))
             + hashlib.sha256(canonicalize(document).encode()).digest())
+
+
+@lru_cache(maxsize=64)
+def _config_digest(config_json: str) -> bytes:
+    """sha256 of a canonical proof configuration. A bulk run signs many credentials with the same
+    configuration (context, key, purpose, the same second): canonicalize it once."""
+    return hashlib.sha256(canonicalize(json.loads(config_json)).encode()).digest()
 
 
 def public_key_multibase(public_key: Ed25519PublicKey) -> str:

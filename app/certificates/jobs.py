@@ -13,10 +13,11 @@ import os
 import queue
 import re
 import threading
+import time
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
@@ -107,9 +108,17 @@ def run_issue_job(job_id: int, on_progress: Progress | None = None) -> Certifica
         return _run(job_id, on_progress)
 
 
-def _beat(job: CertificateJob) -> None:
+HEARTBEAT_SECONDS = 2.0
+# Trainees evaluated and recorded per transaction: one commit (and one reload of the course, the
+# rule and the cohort) per batch, a write lock held for well under a second, and an interruption
+# loses at most a batch that was never committed (resuming issues it).
+ISSUE_BATCH = 10
+
+
+def _beat(job: CertificateJob, *, commit: bool = True) -> None:
     job.heartbeat_at = utcnow()
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def _run(job_id: int, on_progress: Progress | None) -> CertificateJob:
@@ -121,32 +130,47 @@ def _run(job_id: int, on_progress: Progress | None) -> CertificateJob:
         requester = db.session.get(User, job.requested_by_id) if job.requested_by_id else None
         # A resumed job first finishes what an interrupted run issued but did not render.
         pending = unfinalised_ids(job)
-        trainees = eligible_trainees(cohort, course)
+        # Every trainee of the cohort is a candidate: issuing asks the evaluator (once per trainee,
+        # inside the write transaction that records the certificate) and refuses the others. The
+        # total, counted when the job was queued, is an estimate until the run ends.
+        # Ids, not objects: every commit expires each object this session holds, so holding the
+        # whole cohort would make each certificate cost more than the one before.
+        trainee_ids = [trainee.id for trainee in cohort_trainees(cohort)]
+        language = db.session.scalar(sa.select(CohortCourse.language).where(
+            CohortCourse.cohort_id == cohort.id, CohortCourse.course_id == course.id)) or None
         from app.certificates.badges import prepare_signing
 
         prepare_signing(cohort.organisation)  # before any process signs
-        job.status, job.total, job.done = JobStatus.RUNNING, len(pending) + len(trainees), 0
+        job.status, job.total, job.done = JobStatus.RUNNING, max(job.total - job.done, len(pending)), 0
         _beat(job)
+        beaten = time.monotonic()
 
         def issued_ids() -> Iterator[int]:
             yield from pending
-            for trainee in trainees:
-                certificate_id = _issue_record(trainee, course, requester, cohort)
+            batch: list[int] = []
+            for index, trainee_id in enumerate(trainee_ids, 1):
+                certificate_id = _issue_record(db.session.get(User, trainee_id), course, requester, cohort, language)
                 if certificate_id is not None:
-                    yield certificate_id
-                else:  # refused after all: it will not be rendered, but it counts as handled
-                    job.done += 1
-                    _beat(job)
+                    batch.append(certificate_id)
+                if index % ISSUE_BATCH == 0 or index == len(trainee_ids):
+                    db.session.commit()  # and no new transaction before the next trainee's
+                    yield from batch
+                    batch = []
 
         def one_done() -> None:
+            nonlocal beaten
             job.done += 1
-            _beat(job)
+            job.total = max(job.total, job.done)
+            if time.monotonic() - beaten >= HEARTBEAT_SECONDS:  # the caller commits with its own work
+                _beat(job, commit=False)
+                beaten = time.monotonic()
             if on_progress:
                 on_progress(job.done, job.total)
 
         finalise_all(issued_ids(), one_done)
         issued = issued_by_job(job)
         job.zip_path = write_zip(job.id, issued) if issued else None
+        job.total = job.done  # those who turned out not to be eligible are not counted
         job.status, job.finished_at, job.heartbeat_at = JobStatus.DONE, utcnow(), utcnow()
         db.session.commit()
     except Exception as error:  # the job records why it stopped; what was issued stays issued
@@ -158,17 +182,18 @@ def _run(job_id: int, on_progress: Progress | None) -> CertificateJob:
     return job
 
 
-def _issue_record(trainee: User, course: Course, requester: User | None, cohort: Cohort) -> int | None:
-    """The certificate record, committed; its PDF and credential come after (``finalise_all``)."""
+def _issue_record(trainee: User, course: Course, requester: User | None, cohort: Cohort,
+                  language: str | None = None) -> int | None:
+    """The certificate record, flushed (the job commits every ISSUE_BATCH trainees); its PDF and
+    credential come after (``finalise_all``). None when the trainee is not (or no longer) eligible,
+    or already certified. The evaluator is asked inside the transaction that records the certificate."""
     try:
-        with db.session.begin_nested():
-            certificate = services.issue_certificate(trainee, course, issued_by=requester, cohort=cohort)
-    except services.CertificationError as refused:  # no longer eligible since the job was queued
-        log.info("certificate job: %s not issued to user %s: %s", course.slug, trainee.id, refused)
+        certificate = services.issue_certificate(trainee, course, issued_by=requester, cohort=cohort,
+                                                 language=language)
+    except services.CertificationError as refused:  # issuing adds nothing before it refuses
+        log.debug("certificate job: %s not issued to user %s: %s", course.slug, trainee.id, refused)
         return None
-    certificate_id = certificate.id
-    db.session.commit()  # and no new transaction: reading the id now would hold SQLite's lock
-    return certificate_id
+    return certificate.id
 
 
 def _job_certificates(job: CertificateJob) -> sa.Select:
@@ -213,47 +238,84 @@ def finalise_all(certificate_ids: Iterable[int], on_each: Callable[[], None]) ->
         for certificate_id in itertools.chain(head, ids):
             _finalise_here(certificate_id)
             on_each()
+            db.session.commit()
         return
-    overrides = {key: current_app.config[key] for key in CHILD_CONFIG if key in current_app.config}
-    context = multiprocessing.get_context("spawn")  # never fork a process that may have threads
     db.session.commit()  # hold no transaction (on SQLite, no lock) while the children read
 
-    def record(future: Future) -> None:
-        done: services.Finalised = future.result()  # a render that failed fails the job, with its reason
-        certificate = db.session.get(Certificate, done.certificate_id)
-        with request_like(certificate.language):
-            services.record_finalised(certificate, done)
+    def record(done: list[Future]) -> None:
+        """Record what the children returned, in one transaction."""
+        for future in done:
+            finalised: services.Finalised = future.result()  # a render that failed fails the job, with its reason
+            services.record_finalised(db.session.get(Certificate, finalised.certificate_id), finalised)
+            on_each()
         db.session.commit()
-        on_each()
 
-    with ProcessPoolExecutor(processes, mp_context=context, initializer=_child_start,
-                             initargs=(overrides,)) as pool:
+    with _render_pool(processes) as pool:
         pending = [pool.submit(_child_render, i) for i in head]
         for certificate_id in ids:
             pending.append(pool.submit(_child_render, certificate_id))
-            for future in [f for f in pending if f.done()]:
-                pending.remove(future)
-                record(future)
+            done = [f for f in pending if f.done()]
+            if done:
+                pending = [f for f in pending if f not in done]
+                record(done)
         db.session.commit()
-        for future in as_completed(pending):
-            record(future)
+        while pending:
+            finished, waiting = wait(pending, return_when=FIRST_COMPLETED)
+            pending = list(waiting)
+            record(list(finished))
 
 
 def _finalise_here(certificate_id: int) -> None:
     certificate = db.session.get(Certificate, certificate_id)
     with request_like(certificate.language):
         services.finalise_certificate(certificate)
-    db.session.commit()
 
 
 CHILD_CONFIG = ("SQLALCHEMY_DATABASE_URI", "INSTANCE_PATH", "BASE_URL", "SECRET_KEY", "BABEL_DEFAULT_LOCALE")
 _child: dict[str, Any] = {}
 
 
+def start_method() -> str:
+    """How render processes start: "fork" where nothing else runs in this process (a terminal, an
+    RQ work-horse), so the children begin with the app built and WeasyPrint loaded; "spawn" where
+    other threads run (a web worker's job thread), since forking those can copy a held lock.
+    CERTIFICATE_PROCESS_START ("auto", "fork" or "spawn") overrides it."""
+    chosen = str(current_app.config.get("CERTIFICATE_PROCESS_START") or "auto")
+    if chosen == "auto":
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        return "fork" if forkable and threading.active_count() == 1 else "spawn"
+    return chosen
+
+
+@contextmanager
+def _render_pool(processes: int) -> Iterator[ProcessPoolExecutor]:
+    method = start_method()
+    if method == "fork":
+        from app.certificates.pdf import warm_up
+
+        warm_up()  # import WeasyPrint, its fonts and stylesheets once, here, for every child
+        _child["app"] = current_app._get_current_object()
+        db.session.commit()
+        db.engine.dispose()  # no open database connection may be copied into a child (SQLite forbids it)
+        initializer, initargs = _child_after_fork, ()
+    else:
+        overrides = {key: current_app.config[key] for key in CHILD_CONFIG if key in current_app.config}
+        initializer, initargs = _child_start, (overrides,)
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(method),
+                             initializer=initializer, initargs=(*initargs,)) as pool:
+        yield pool
+
+
 def _child_start(overrides: dict[str, Any]) -> None:
     from app import create_app
 
     _child["app"] = create_app(overrides)
+
+
+def _child_after_fork() -> None:
+    """A forked child must not share the parent's database connections: forget them, unclosed."""
+    with _child["app"].app_context():
+        db.engine.dispose(close=False)
 
 
 def _child_render(certificate_id: int) -> services.Finalised:

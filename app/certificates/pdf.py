@@ -8,6 +8,7 @@ renderer reach the network or the server's disk.
 """
 from __future__ import annotations
 
+import atexit
 import base64
 import logging
 import threading
@@ -51,8 +52,11 @@ def template_folder(name: str) -> Path:
 
 
 def qr_svg_data_url(url: str) -> str:
-    """The QR code as an SVG data: URL (error correction M leaves room for a worn print-out)."""
-    svg = segno.make(url, error="m", micro=False).svg_inline(scale=4, border=2, dark="#111", omitsize=True)
+    """The QR code as an SVG data: URL (error correction M leaves room for a worn print-out).
+
+    Mask pattern 0 is fixed rather than chosen by scoring all eight: readers decode any mask, and
+    scoring them took about 5 ms of every certificate (a tenth of the render)."""
+    svg = segno.make(url, error="m", micro=False, mask=0).svg_inline(scale=4, border=2, dark="#111", omitsize=True)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
@@ -90,6 +94,13 @@ def _weasyprint_parts(folder: Path) -> tuple[Any, Any, Any]:
     return weasyprint, font_config, stylesheet
 
 
+def warm_up() -> None:
+    """Import WeasyPrint and parse every template's stylesheet now (before forking render processes)."""
+    for folder in sorted(TEMPLATES_ROOT.iterdir()):
+        if (folder / "template.html").is_file() and (folder / "style.css").is_file():
+            _weasyprint_parts(template_folder(folder.name))
+
+
 def shared_font_config() -> Any:
     """The process's one WeasyPrint FontConfiguration (certificates and dashboard reports share it)."""
     from weasyprint.text.fonts import FontConfiguration
@@ -104,6 +115,8 @@ def shared_font_config() -> Any:
                             "about 6x slower. Install it (make install does).")
         if _state["font_config"] is None:
             _state["font_config"] = FontConfiguration()
+            # Let it go while the interpreter is whole: at shutdown its __del__ finds ffi gone.
+            atexit.register(_state.update, font_config=None, stylesheets={})
         return _state["font_config"]
 
 

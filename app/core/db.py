@@ -77,39 +77,37 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-_force_write_lock: ContextVar[bool] = ContextVar("force_write_lock", default=False)
+# "write" or "read" while a write_lock() or read_only() block is open; the innermost block wins
+# (a read-only render process forked from a job that holds write_lock() reads without the lock).
+_lock_mode: ContextVar[str | None] = ContextVar("sqlite_lock_mode", default=None)
 
 
 @contextmanager
 def write_lock():
     """Within this block new SQLite transactions begin IMMEDIATE even during a GET."""
-    token = _force_write_lock.set(True)
+    token = _lock_mode.set("write")
     try:
         yield
     finally:
-        _force_write_lock.reset(token)
-
-
-_force_read_only: ContextVar[bool] = ContextVar("force_read_only", default=False)
+        _lock_mode.reset(token)
 
 
 @contextmanager
 def read_only():
     """Within this block new SQLite transactions begin DEFERRED even during a POST or a command,
     so a long read (a research export) never holds the write lock that every writer waits for."""
-    token = _force_read_only.set(True)
+    token = _lock_mode.set("read")
     try:
         yield
     finally:
-        _force_read_only.reset(token)
+        _lock_mode.reset(token)
 
 
 def _wants_write_lock() -> bool:
     """Requests that may change state take SQLite's write lock up front; reads stay concurrent."""
-    if _force_write_lock.get():
-        return True
-    if _force_read_only.get():
-        return False
+    mode = _lock_mode.get()
+    if mode is not None:
+        return mode == "write"
     if has_request_context():
         return request.method not in ("GET", "HEAD", "OPTIONS")
     return True
