@@ -26,7 +26,7 @@ from app.practice.queries import verified_completed_cases
 from app.quizzes.attempt_queries import quiz_state
 from app.quizzes.models import Quiz, QuizKind
 from app.supervision.models import SessionAttendee, SessionStatus, SupervisionSession
-from app.training.queries import cohort_summary, local_today
+from app.training.queries import local_today, trainee_totals
 
 
 @dataclass
@@ -122,7 +122,7 @@ def _attendance(trainee: User, cohort: Cohort | None, percent: float) -> Criteri
     label = _("Attendance at training days of at least %(percent)s", percent=format_percent(percent / 100))
     if cohort is None:
         return CriterionResult("attendance", label, False, _("You are not in a training group for this course."))
-    row = next((r for r in cohort_summary(cohort, local_today()) if r.trainee.id == trainee.id), None)
+    row = trainee_totals(cohort, trainee, local_today())
     rate = row.rate if row else None
     if rate is None:
         evidence = _("No training day has been held yet.")

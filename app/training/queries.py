@@ -123,6 +123,24 @@ def cohort_summary(cohort: Cohort, today: date) -> list[TraineeAttendance]:
     return list(summary.values())
 
 
+def trainee_totals(cohort: Cohort, trainee: User, today: date) -> TraineeAttendance | None:
+    """One current trainee's totals in ``cohort`` (as in ``cohort_summary``), reading only their rows:
+    the certification evaluator asks this once per trainee, so it must not read the whole cohort."""
+    member = db.session.scalar(sa.select(CohortMember.id).where(
+        CohortMember.cohort_id == cohort.id, CohortMember.user_id == trainee.id, CohortMember.role == CohortRole.TRAINEE))
+    if member is None:
+        return None
+    totals = TraineeAttendance(trainee=trainee, held=_held_count(cohort.id, today))
+    rows = db.session.execute(
+        sa.select(Attendance.status, sa.func.count())
+        .join(TrainingDay, TrainingDay.id == Attendance.training_day_id)
+        .where(TrainingDay.cohort_id == cohort.id, TrainingDay.held_on <= today, Attendance.trainee_id == trainee.id)
+        .group_by(Attendance.status))
+    for status, n in rows:
+        setattr(totals, AttendanceStatus(status).value, n)
+    return totals
+
+
 def attendance_of(trainee: User, today: date) -> list[CohortAttendance]:
     """The trainee's own record in each cohort they learn in (only their own rows are read)."""
     cohorts = db.session.scalars(
