@@ -6,6 +6,7 @@ committed on its own, so the progress bar moves and an interruption loses nothin
 """
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import multiprocessing
@@ -149,6 +150,8 @@ def _run(job_id: int, on_progress: Progress | None) -> CertificateJob:
             yield from pending
             batch: list[int] = []
             for index, trainee_id in enumerate(trainee_ids, 1):
+                if index % ISSUE_BATCH == 1 or ISSUE_BATCH == 1:
+                    db.session.expire_all()  # each batch's transaction evaluates what is in the database now
                 certificate_id = _issue_record(db.session.get(User, trainee_id), course, requester, cohort, language)
                 if certificate_id is not None:
                     batch.append(certificate_id)
@@ -167,7 +170,7 @@ def _run(job_id: int, on_progress: Progress | None) -> CertificateJob:
             if on_progress:
                 on_progress(job.done, job.total)
 
-        finalise_all(issued_ids(), one_done)
+        finalise_all(issued_ids(), one_done, expected=job.total)
         issued = issued_by_job(job)
         job.zip_path = write_zip(job.id, issued) if issued else None
         job.total = job.done  # those who turned out not to be eligible are not counted
@@ -221,20 +224,22 @@ def render_processes() -> int:
     return int(configured) if configured else min(2, os.cpu_count() or 1)
 
 
-def finalise_all(certificate_ids: Iterable[int], on_each: Callable[[], None]) -> None:
+def finalise_all(certificate_ids: Iterable[int], on_each: Callable[[], None], expected: int = 0) -> None:
     """Render, store and sign each certificate (committing each), calling ``on_each`` as each is done.
 
     A batch of CERTIFICATE_PARALLEL_MIN or more, with more than one render process configured, is
     spread over a pool of processes (WeasyPrint is single-threaded CPU work). The pool starts while
     the first records are issued and takes each record as soon as it is committed. The children
     only read the database (rendering and signing); this process records what they return, so on
-    SQLite no two processes ever wait on each other's write lock.
+    SQLite no two processes ever wait on each other's write lock. When ``expected`` (the job's
+    count of eligible trainees) reaches the threshold, the pool starts before the first record, so
+    its processes load WeasyPrint while this one issues.
     """
     ids = iter(certificate_ids)
     processes = render_processes()
     threshold = int(current_app.config.get("CERTIFICATE_PARALLEL_MIN") or 20)
-    head = list(itertools.islice(ids, threshold))
-    if processes < 2 or len(head) < threshold:
+    head = [] if processes >= 2 and expected >= threshold else list(itertools.islice(ids, threshold))
+    if processes < 2 or (expected < threshold and len(head) < threshold):
         for certificate_id in itertools.chain(head, ids):
             _finalise_here(certificate_id)
             on_each()
@@ -248,7 +253,7 @@ def finalise_all(certificate_ids: Iterable[int], on_each: Callable[[], None]) ->
             finalised: services.Finalised = future.result()  # a render that failed fails the job, with its reason
             services.record_finalised(db.session.get(Certificate, finalised.certificate_id), finalised)
             on_each()
-        db.session.commit()
+        _commit_keeping_loaded()
 
     with _render_pool(processes) as pool:
         pending = [pool.submit(_child_render, i) for i in head]
@@ -263,6 +268,18 @@ def finalise_all(certificate_ids: Iterable[int], on_each: Callable[[], None]) ->
             finished, waiting = wait(pending, return_when=FIRST_COMPLETED)
             pending = list(waiting)
             record(list(finished))
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit what was recorded without expiring what the session holds: the issuing batches
+    expire everything themselves before they evaluate, so the course, the rule and the cohort are
+    not read again after every recorded PDF."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _finalise_here(certificate_id: int) -> None:
@@ -291,9 +308,6 @@ def start_method() -> str:
 def _render_pool(processes: int) -> Iterator[ProcessPoolExecutor]:
     method = start_method()
     if method == "fork":
-        from app.certificates.pdf import warm_up
-
-        warm_up()  # import WeasyPrint, its fonts and stylesheets once, here, for every child
         _child["app"] = current_app._get_current_object()
         db.session.commit()
         db.engine.dispose()  # no open database connection may be copied into a child (SQLite forbids it)
@@ -303,19 +317,30 @@ def _render_pool(processes: int) -> Iterator[ProcessPoolExecutor]:
         initializer, initargs = _child_start, (overrides,)
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(method),
                              initializer=initializer, initargs=(*initargs,)) as pool:
+        pool.submit(int)  # start the processes now, while this one holds no database connection
         yield pool
 
 
 def _child_start(overrides: dict[str, Any]) -> None:
     from app import create_app
+    from app.certificates.pdf import warm_up
 
     _child["app"] = create_app(overrides)
+    with _child["app"].app_context():
+        warm_up()
+    gc.freeze()  # the app and WeasyPrint stay for the process's life: keep them out of every collection
 
 
 def _child_after_fork() -> None:
-    """A forked child must not share the parent's database connections: forget them, unclosed."""
+    """A forked child starts with the app built. It must not share the parent's database
+    connections (the parent closed its own before forking); then it loads WeasyPrint, its fonts
+    and stylesheets while the parent issues the first records."""
+    from app.certificates.pdf import warm_up
+
     with _child["app"].app_context():
         db.engine.dispose(close=False)
+        warm_up()
+    gc.freeze()  # the app and WeasyPrint stay for the process's life: keep them out of every collection
 
 
 def _child_render(certificate_id: int) -> services.Finalised:

@@ -6,6 +6,7 @@ Every way to a certificate (one by one, selected, bulk, automatic, recertificati
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -228,7 +229,9 @@ def _tell_holder(certificate: Certificate) -> None:
 
     from app.notifications.services import notify
 
-    notify([certificate.trainee], "certificates.issued",
+    # The holder's ids are on the record: no need to load the person (and their roles) to notify them.
+    holder = SimpleNamespace(id=certificate.trainee_id, organisation_id=certificate.organisation_id)
+    notify([holder], "certificates.issued",
            {"course": certificate.snapshot.get("course_titles") or certificate.snapshot.get("course_title"),
             "code": certificate.code},
            url_for("certificates.path_mine"), dedupe_key=f"certificate-issued:{certificate.id}")

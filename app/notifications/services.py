@@ -5,7 +5,7 @@ notify() only adds rows (flush); the view commits, then calls send_pending_email
 from __future__ import annotations
 
 import smtplib
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol
 
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context
@@ -22,7 +22,14 @@ from app.notifications.models import Notification
 READ_SHOWN = 50  # read notifications listed under the unread ones
 
 
-def notify(users: Iterable[User], kind: str, params: dict[str, Any], url: str | None, urgent: bool = False,
+class Recipient(Protocol):
+    """Who a notification is for: a User, or anything carrying its id and organisation."""
+
+    id: int
+    organisation_id: int
+
+
+def notify(users: Iterable[Recipient], kind: str, params: dict[str, Any], url: str | None, urgent: bool = False,
            dedupe_key: str | None = None) -> list[Notification]:
     """One notification per distinct user (none twice for the same dedupe_key). Flushes; the caller commits."""
     created = []
