@@ -54,6 +54,27 @@ def test_pdf_is_a4_landscape_and_one_page(app, make_user, issued_certificate):
     assert round(float(box.height) * 25.4 / 72) == 210
 
 
+def test_long_names_titles_and_three_signatories_stay_on_one_page(app, make_user, make_course, make_certificate):
+    from app.certificates.pdf import render_certificate_pdf
+
+    name = "María de los Ángeles Guadalupe Hernández-Quispe de la Cruz Villanueva"
+    title = ("Primeros Auxilios Psicológicos para trabajadores comunitarios de salud "
+             "en emergencias humanitarias y desastres naturales")
+    signatories = [{"name": "Dra. Lucía Gómez Pérez de la Fuente", "title": "Coordinadora clínica regional de salud mental"},
+                   {"name": "Mtro. Ernesto Ruiz", "title": "Director de programas"},
+                   {"name": "Lic. Ana Pérez", "title": "Supervisora"}]
+    trainee = make_user("trainee", full_name=name)
+    certificate = make_certificate(trainee, make_course(title), language="es", snapshot={
+        "name": name, "course_title": title, "course_version": "2.1", "organisation_name": trainee.organisation.name,
+        "signatories": signatories})
+    with app.test_request_context("/"):
+        reader = pypdf.PdfReader(io.BytesIO(render_certificate_pdf(certificate)))
+    assert len(reader.pages) == 1
+    text = " ".join(reader.pages[0].extract_text().split())
+    assert "Villanueva" in text and "desastres naturales" in text and "Lic. Ana Pérez" in text
+    assert certificate.code in text
+
+
 def test_pdf_is_in_the_certificates_language_not_the_requesters(app, make_user, make_course, issued_certificate):
     from app.certificates.storage import read_pdf
 
