@@ -336,6 +336,29 @@ def test_pdf_report_has_the_organisation_filters_and_key_figures(admin_browser, 
     assert "Socios de Lima" not in flat
 
 
+def test_pdf_report_is_laid_out_once_per_snapshot_and_dates_its_figures(admin_browser, org_world, db_session,
+                                                                        monkeypatch):
+    from app.core.db import utcnow
+    from app.dashboards import pdf
+    from app.dashboards.facts import refresh
+
+    made = []
+    real = pdf.render_report_pdf
+    monkeypatch.setattr(pdf, "render_report_pdf", lambda *a, **k: made.append(1) or real(*a, **k))
+    first = admin_browser.get(f"{PAGE}/report.pdf")
+    assert admin_browser.get(f"{PAGE}/report.pdf").data == first.data and len(made) == 1
+    flat = " ".join(pypdf.PdfReader(io.BytesIO(first.data)).pages[0].extract_text().split())
+    assert "Figures as of" in flat and "ago" not in flat  # a date on paper, never "12 minutes ago"
+    admin_browser.get(f"{PAGE}/report.pdf?site={org_world.sites[1].id}")
+    assert len(made) == 2  # other filters: another report
+    snapshot_of(org_world.org).refreshed_at = utcnow() - timedelta(minutes=30)
+    db_session.flush()
+    refresh(org_world.org.id)
+    db_session.flush()
+    admin_browser.get(f"{PAGE}/report.pdf")
+    assert len(made) == 3  # a newer snapshot: the report is made again
+
+
 # -- statements per page do not grow with the data -----------------------------------------------------
 
 def grow(db_session, make_org, make_user, make_cohort, trainees: int):

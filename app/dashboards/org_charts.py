@@ -274,3 +274,13 @@ def figures_html(snapshot: DashboardSnapshot, figures: Figures, query: dict[str,
     """The page's figures as HTML (``render`` draws them), kept per snapshot, filters, links and language."""
     key = (figures.filters, snapshot.refreshed_at, language, tuple(sorted(query.items())))
     return _pages.get(key, lambda: Markup(render()))
+
+
+_reports = _Recent(8)
+
+
+def report_pdf(snapshot: DashboardSnapshot, figures: Figures, language: str, organisation_name: str,
+               render: Callable[[], bytes]) -> bytes:
+    """The printable report (``render`` makes it), kept per snapshot, filters and language: it takes
+    seconds to lay out at national scale, and it says nothing a newer snapshot would not change."""
+    return _reports.get((figures.filters, snapshot.refreshed_at, language, organisation_name), render)

@@ -66,6 +66,11 @@ def freshness(snapshot: DashboardSnapshot, now: datetime) -> str:
              ago=format_timedelta(-age, granularity="minute", add_direction=True))
 
 
+def printed_freshness(snapshot: DashboardSnapshot) -> str:
+    """On paper "12 minutes ago" means nothing: the report gives the date and time of its figures."""
+    return _("Figures as of %(time)s.", time=format_datetime(snapshot.refreshed_at, "medium"))
+
+
 def _figures(organisation_id: int):
     """(form, options, snapshot, figures); figures is None when the filters are not valid."""
     form, options = _filter_form(organisation_id)
@@ -124,11 +129,12 @@ def organisation_report():
         return _bad_filters(form)
     from app.dashboards.pdf import render_report_pdf
 
-    pdf = render_report_pdf(
-        "dashboards/organisation_report.html", organisation_name=current_user.organisation.name,
+    name = current_user.organisation.name
+    pdf = org_charts.report_pdf(snapshot, figures, str(get_locale()), name, lambda: render_report_pdf(
+        "dashboards/organisation_report.html", organisation_name=name,
         filters=form.described(options), figures=figures, key_figures=org_charts.key_figures(figures),
         charts=_charts(snapshot, figures, options), format_value=format_value, definitions=org_charts.definitions(),
-        freshness=freshness(snapshot, utcnow()))
+        freshness=printed_freshness(snapshot)))
     filters = figures.filters
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
