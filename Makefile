@@ -8,7 +8,9 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-de
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install system-packages run test translations translations-update bench clean-venv
+BENCH_PACKAGES := wrk
+
+.PHONY: install system-packages bench-packages run test translations translations-update bench clean-venv
 
 install: system-packages $(VENV)/.installed translations
 
@@ -27,6 +29,15 @@ system-packages:
 	  echo "  Install them as root: apt-get install$$missing"; \
 	  echo "  (WeasyPrint needs Pango; libharfbuzz-subset0 makes PDFs ~6x faster; chromium runs the browser tests.)"; \
 	fi
+
+# wrk is the load generator the benches use (bench/harness.py falls back to a slower Python client).
+bench-packages:
+	@dpkg-query -W -f='$${Status}' $(BENCH_PACKAGES) 2>/dev/null | grep -q "install ok installed" \
+	|| { [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null \
+	     && (DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BENCH_PACKAGES) >/dev/null 2>&1 \
+	         || (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BENCH_PACKAGES) >/dev/null)) \
+	     && echo "Installed $(BENCH_PACKAGES)." ; } \
+	|| echo "$(BENCH_PACKAGES) is missing (apt-get install $(BENCH_PACKAGES) as root): the benches use their Python client."
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,7 +61,7 @@ run: install
 test: install
 	$(BIN)/python tests/suites.py
 
-bench: install
+bench: install bench-packages
 	$(BIN)/python bench/pages.py
 
 clean-venv:
