@@ -1,6 +1,7 @@
 """Issuing: each criterion blocks the certificate while unmet; the code, token, snapshot and revocation."""
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -76,7 +77,7 @@ def test_lessons_then_attendance_met_issues(setup, make_day):
     db.session.flush()
     certificate = services.issue_certificate(trainee, course, issued_by=trainer, cohort=cohort)
     assert normalise_code(certificate.code.lower().replace("-", " ")) == certificate.code
-    assert len(certificate.token) >= 32
+    assert len(certificate.token) >= 22 and len(base64.urlsafe_b64decode(certificate.token + "==")) * 8 >= 128
     assert certificate.snapshot["name"] == "Rosa Pérez"
     assert certificate.snapshot["course_version"] == course.version
     assert {e["key"] for e in certificate.snapshot["evidence"]} == {"lessons", "attendance"}

@@ -42,6 +42,14 @@ def normalise_code(text: str) -> str | None:
     return f"{PREFIX}-{cleaned[0:4]}-{cleaned[4:8]}-{cleaned[8:12]}"
 
 
+TOKEN_BYTES = 16
+
+
 def new_token() -> str:
-    """The secret in public verification URLs: 192 random bits."""
-    return secrets.token_urlsafe(24)
+    """The secret in public verification URLs: 128 random bits (22 characters).
+
+    Enough that no one can guess or enumerate a certificate, and short enough that the printed
+    QR code stays at version 4 (33 x 33 modules) for a usual BASE_URL: bigger modules on the same
+    printed square scan better from a worn page, and the code is drawn faster. Older, longer
+    tokens keep working."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
