@@ -79,6 +79,24 @@ def _submitted(client, login, team, **changes) -> int:
     return session_id
 
 
+@pytest.mark.parametrize("local_hour", [1, 11, 15, 23])
+def test_a_session_held_today_without_a_start_time_can_be_logged_at_any_hour(app, client, login, team,
+                                                                             monkeypatch, local_hour):
+    """Before noon local time, "today at midday" is still in the future: the form must not refuse it."""
+    from app.supervision import queries
+    from app.supervision.models import SupervisionSession
+
+    now = datetime.now(timezone.utc)
+    here = timezone(timedelta(hours=local_hour - now.hour, minutes=-now.minute))  # local time is local_hour:00
+    monkeypatch.setattr(queries, "zone", lambda: here)
+    today = datetime.now(here).date()
+    login(team["supervisor"])
+    response = post_form(client, "/supervision/sessions/new", _who(team, held_on=today.isoformat(), starts_at=""))
+    assert response.status_code == 302, re.findall(r'class="error"[^>]*>([^<]*)', response.get_data(as_text=True))
+    session = app.extensions["sqlalchemy"].session.get(SupervisionSession, int(response.headers["Location"].split("/")[-2]))
+    assert session.started_at <= datetime.now(timezone.utc) and session.started_at.astimezone(here).date() == today
+
+
 def test_a_supervisor_logs_a_group_session_from_draft_to_submitted(client, login, team, db_session):
     from app.notifications.models import Notification
     from app.supervision.models import ActionItem, SupervisionSession

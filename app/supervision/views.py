@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from app.auth.models import User
-from app.core.db import write_lock
+from app.core.db import utcnow, write_lock
 from app.core.i18n import _, format_datetime
 from app.core.permissions import (
     authorize,
@@ -63,9 +63,13 @@ def _site_choices(current: int | None) -> list:
 
 
 def _started_at(form: WhoAndWhenForm):
+    """The date and start time as typed. With no start time: midday, or now for a session earlier
+    today (before noon, midday would still be in the future and the session could not be logged)."""
     if form.held_on.data is None:
         return None
-    return queries.to_utc(form.held_on.data, form.starts_at.data or time(12, 0))
+    if form.starts_at.data is not None:
+        return queries.to_utc(form.held_on.data, form.starts_at.data)
+    return min(queries.to_utc(form.held_on.data, time(12, 0)), utcnow())
 
 
 def _show_error(form: Any, error: services.SupervisionError) -> None:
