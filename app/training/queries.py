@@ -111,16 +111,20 @@ def cohort_summary(cohort: Cohort, today: date) -> list[TraineeAttendance]:
     """Each current trainee's totals over the days held so far, by name."""
     held = _held_count(cohort.id, today)
     summary = {t.id: TraineeAttendance(trainee=t, held=held) for t in cohort_trainees(cohort)}
-    rows = db.session.execute(
-        sa.select(Attendance.trainee_id, Attendance.status, sa.func.count())
-        .join(TrainingDay, TrainingDay.id == Attendance.training_day_id)
-        .where(TrainingDay.cohort_id == cohort.id, TrainingDay.held_on <= today)
-        .group_by(Attendance.trainee_id, Attendance.status)
-    )
-    for trainee_id, status, n in rows:
+    for trainee_id, status, n in _status_counts(cohort.id, today):
         if trainee_id in summary:
             setattr(summary[trainee_id], AttendanceStatus(status).value, n)
     return list(summary.values())
+
+
+def _status_counts(cohort_id: int, today: date, trainee_id: int | None = None) -> sa.Result:
+    """(trainee id, status, days) over the cohort's days held so far; one trainee's rows when given."""
+    query = (sa.select(Attendance.trainee_id, Attendance.status, sa.func.count())
+             .join(TrainingDay, TrainingDay.id == Attendance.training_day_id)
+             .where(TrainingDay.cohort_id == cohort_id, TrainingDay.held_on <= today))
+    if trainee_id is not None:
+        query = query.where(Attendance.trainee_id == trainee_id)
+    return db.session.execute(query.group_by(Attendance.trainee_id, Attendance.status))
 
 
 def trainee_totals(cohort: Cohort, trainee: User, today: date) -> TraineeAttendance | None:
@@ -131,12 +135,7 @@ def trainee_totals(cohort: Cohort, trainee: User, today: date) -> TraineeAttenda
     if member is None:
         return None
     totals = TraineeAttendance(trainee=trainee, held=_held_count(cohort.id, today))
-    rows = db.session.execute(
-        sa.select(Attendance.status, sa.func.count())
-        .join(TrainingDay, TrainingDay.id == Attendance.training_day_id)
-        .where(TrainingDay.cohort_id == cohort.id, TrainingDay.held_on <= today, Attendance.trainee_id == trainee.id)
-        .group_by(Attendance.status))
-    for status, n in rows:
+    for _trainee_id, status, n in _status_counts(cohort.id, today, trainee.id):
         setattr(totals, AttendanceStatus(status).value, n)
     return totals
 
