@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from app.certificates.models import Certificate, CertificateJob, CertificationRule, JobStatus
 from app.courses.models import Lesson, LessonProgress
 from app.extensions import db
+from tests.certificate_support import make_certificate, make_course  # noqa: F401
 from tests.conftest import post_form
 from tests.courses_support import content_path, demo_course  # noqa: F401  (fixtures)
 
@@ -143,7 +144,7 @@ def test_cli_issues_with_a_progress_bar(app, cohort_setup):
     cohort, course, *_ = cohort_setup
     result = app.test_cli_runner().invoke(args=["certificates", "issue", "--cohort", str(cohort.id)])
     assert result.exit_code == 0, result.output
-    assert "2 eligible" in result.output and "Issued 2. ZIP:" in result.output
+    assert "3 without a current certificate" in result.output and "Issued 2. ZIP:" in result.output
     assert len(_certificates()) == 2
     again = app.test_cli_runner().invoke(args=["certificates", "issue", "--cohort", str(cohort.id)])
     assert again.exit_code == 0 and "nothing issued" in again.output
@@ -167,3 +168,25 @@ def test_only_the_cohorts_trainers_run_or_see_jobs(client, login, make_user, mak
     assert client.get(f"/certificates/cohorts/{cohort.id}/issue-all").status_code == expected
     assert client.get(f"/certificates/jobs/{job.id}").status_code == expected
     assert client.get(f"/certificates/jobs/{job.id}/zip").status_code == expected
+
+
+def test_the_progress_total_counts_trainees_without_a_certificate_they_can_keep(app, cohort_setup, make_certificate):
+    """Counted in one query when the trainer asks (the job asks the evaluator of each): a valid
+    certificate is kept; a revoked one, or one due for renewal, leaves the trainee to be counted."""
+    from datetime import timedelta
+
+    from app.certificates import jobs
+    from app.core.db import utcnow
+
+    cohort, course, trainer, (ana, beto), carla = cohort_setup
+    assert jobs.candidate_count(cohort, course) == 3
+    kept = make_certificate(ana, course)
+    assert jobs.candidate_count(cohort, course) == 2
+    kept.valid_until = utcnow() + timedelta(days=10)  # due for renewal
+    db.session.flush()
+    assert jobs.candidate_count(cohort, course) == 3
+    kept.valid_until, kept.revoked_at = utcnow() + timedelta(days=400), utcnow()
+    db.session.flush()
+    assert jobs.candidate_count(cohort, course) == 3
+    make_certificate(beto, course)
+    assert jobs.candidate_count(cohort, course) == 2

@@ -133,11 +133,12 @@ def sign(document: dict[str, Any], signing_key: SigningKey, organisation: Organi
     )
 
 
-def build_credential(certificate: Certificate) -> dict[str, Any]:
-    """The signed OpenBadgeCredential for a (flushed) certificate; the caller stores it."""
+def build_credential(certificate: Certificate, signing_key: SigningKey | None = None) -> dict[str, Any]:
+    """The signed OpenBadgeCredential for a (flushed) certificate; the caller stores it.
+    ``signing_key``: the organisation's active key, when the caller holds it already."""
     if certificate.id is None:
         db.session.flush()
-    signing_key = keys.active_key(certificate.organisation)
+    signing_key = signing_key or keys.active_key(certificate.organisation)
     return sign(unsigned_credential(certificate), signing_key, certificate.organisation,
                 created=certificate.issued_at)
 

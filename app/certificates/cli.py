@@ -34,16 +34,17 @@ def issue_command(cohort_id: int, course_slug: str | None) -> None:
     job = jobs.create_issue_job(cohort, course, requested_by=None)
     db.session.commit()
     if job.status is JobStatus.DONE:
-        click.echo("No trainee is eligible: nothing issued.")
+        click.echo("Every trainee holds a current certificate: nothing issued.")
         return
     if job.status is JobStatus.RUNNING:
         raise click.ClickException(f"Job {job.id} is already running for this cohort and course.")
-    click.echo(f"{cohort.name} · {course.slug}: {job.total} eligible.")
+    click.echo(f"{cohort.name} · {course.slug}: {job.total} without a current certificate; "
+               "each is issued one if the evaluator finds them eligible.")
     with click.progressbar(length=job.total, label="Issuing", show_pos=True) as bar:
-        job = jobs.run_issue_job(job.id, on_progress=lambda done, total: bar.update(1))
+        job = jobs.run_issue_job(job.id, on_progress=lambda done, total: bar.update(done - bar.pos))
     if job.status is JobStatus.FAILED:
         raise click.ClickException(f"Stopped after {job.done} of {job.total}: {job.error}")
     if job.zip_path:
         click.echo(f"Issued {job.done}. ZIP: {Path(current_app.instance_path) / job.zip_path}")
     else:
-        click.echo("Nobody was eligible any more when the run started: nothing issued.")
+        click.echo("Nobody was eligible: nothing issued.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -91,13 +92,20 @@ def rotate_key(organisation: Organisation) -> SigningKey:
 
 
 def load_private_key(signing_key: SigningKey) -> Ed25519PrivateKey:
+    return _private_key_from(private_key_path(signing_key), signing_key.key_id)
+
+
+@lru_cache(maxsize=32)
+def _private_key_from(path: Path, key_id: str) -> Ed25519PrivateKey:
+    """Read and parse once per process: a key file never changes (rotating writes a new key id and
+    file), and a bulk run signs hundreds of credentials with one key."""
     try:
-        pem = private_key_path(signing_key).read_bytes()
+        pem = path.read_bytes()
     except FileNotFoundError as error:
-        raise MissingPrivateKeyError(f"no private key file for {signing_key.key_id}") from error
+        raise MissingPrivateKeyError(f"no private key file for {key_id}") from error
     private_key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(private_key, Ed25519PrivateKey):
-        raise MissingPrivateKeyError(f"{signing_key.key_id} is not an Ed25519 key")
+        raise MissingPrivateKeyError(f"{key_id} is not an Ed25519 key")
     return private_key
 
 

@@ -9,7 +9,6 @@ renderer reach the network or the server's disk.
 from __future__ import annotations
 
 import atexit
-import base64
 import logging
 import threading
 from dataclasses import dataclass
@@ -18,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-import segno
 from flask import current_app
 from flask_babel import force_locale
 from jinja2 import FileSystemLoader
 
 from app import config
+from app.certificates import qr
 from app.core.i18n import _, format_date
 
 if TYPE_CHECKING:
@@ -51,15 +50,6 @@ def template_folder(name: str) -> Path:
     return folder
 
 
-def qr_svg_data_url(url: str) -> str:
-    """The QR code as an SVG data: URL (error correction M leaves room for a worn print-out).
-
-    Mask pattern 0 is fixed rather than chosen by scoring all eight: readers decode any mask, and
-    scoring them took about 5 ms of every certificate (a tenth of the render)."""
-    svg = segno.make(url, error="m", micro=False, mask=0).svg_inline(scale=4, border=2, dark="#111", omitsize=True)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-
-
 def template_fetcher(folder: Path, *also: Path):
     """A WeasyPrint URL fetcher confined to ``folder`` (and the ``also`` folders) and ``data:`` URLs."""
     from weasyprint.urls import URLFetcher
@@ -80,18 +70,19 @@ def template_fetcher(folder: Path, *also: Path):
     return TemplateOnlyFetcher(allowed_protocols=("file", "data"), timeout=1)
 
 
-def _weasyprint_parts(folder: Path) -> tuple[Any, Any, Any]:
-    """(weasyprint module, font configuration, parsed stylesheet): built once per process."""
+def _weasyprint_parts(folder: Path) -> tuple[Any, Any, Any, Any]:
+    """(weasyprint module, font configuration, parsed stylesheet, URL fetcher): built once per
+    process (a fetcher builds a urllib opener, which is not free either)."""
     import weasyprint
 
     font_config = shared_font_config()
     with _lock:
-        stylesheet = _state["stylesheets"].get(folder)
-        if stylesheet is None:
-            stylesheet = weasyprint.CSS(filename=str(folder / "style.css"), font_config=font_config,
-                                        url_fetcher=template_fetcher(folder))
-            _state["stylesheets"][folder] = stylesheet
-    return weasyprint, font_config, stylesheet
+        parts = _state["stylesheets"].get(folder)
+        if parts is None:
+            fetcher = template_fetcher(folder)
+            parts = _state["stylesheets"][folder] = (weasyprint.CSS(
+                filename=str(folder / "style.css"), font_config=font_config, url_fetcher=fetcher), fetcher)
+    return (weasyprint, font_config, *parts)
 
 
 def warm_up() -> None:
@@ -184,7 +175,6 @@ def certificate_labels() -> dict[str, str]:
         "no_expiry": _("Does not expire"),
         "code": _("Certificate code"),
         "verify": _("Check that this certificate is genuine and still valid:"),
-        "scan": _("Scan the code or open the address above."),
     }
 
 
@@ -196,7 +186,7 @@ def render_certificate_html(certificate: Certificate, folder: Path) -> str:
         return env.get_template("template.html").render(
             face=face,
             language=certificate.language,
-            qr=qr_svg_data_url(face.url),
+            qr=qr.svg_data_url(face.url),
             issued_on=format_date(face.issued_at, "long"),
             valid_until=format_date(face.valid_until, "long") if face.valid_until else None,
             labels=certificate_labels(),
@@ -206,7 +196,7 @@ def render_certificate_html(certificate: Certificate, folder: Path) -> str:
 def render_certificate_pdf(certificate: Certificate, template: str = "default") -> bytes:
     """A4 landscape PDF for ``certificate``; call once at issue time and store the bytes."""
     folder = template_folder(template)
-    weasyprint, font_config, stylesheet = _weasyprint_parts(folder)
+    weasyprint, font_config, stylesheet, fetcher = _weasyprint_parts(folder)
     html = render_certificate_html(certificate, folder)
-    document = weasyprint.HTML(string=html, base_url=folder.as_uri() + "/", url_fetcher=template_fetcher(folder))
+    document = weasyprint.HTML(string=html, base_url=folder.as_uri() + "/", url_fetcher=fetcher)
     return document.write_pdf(stylesheets=[stylesheet], font_config=font_config)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from app.auth.models import User
 from app.certificates.codes import new_code, new_token
 from app.certificates.evaluator import CriterionResult, Evaluation, evaluate, trainee_cohort
-from app.certificates.models import Certificate, CertificationRule, RevocationReason
+from app.certificates.models import Certificate, CertificationRule, RevocationReason, SigningKey
 from app.certificates.renewal import RENEWAL_DAYS
 from app.certificates.rules import rule_for
 from app.core import audit
@@ -116,11 +116,13 @@ def path_state(trainee: User, course: Course, rule: CertificationRule | None = N
 
 
 def issue_certificate(trainee: User, course: Course, *, issued_by: User | None, cohort: Cohort | None = None,
-                      language: str | None = None, now: datetime | None = None) -> Certificate:
-    """Issue one certificate, or raise CertificationError while any criterion is unmet. Flushes."""
+                      language: str | None = None, now: datetime | None = None,
+                      rule: CertificationRule | None = None) -> Certificate:
+    """Issue one certificate, or raise CertificationError while any criterion is unmet. Flushes.
+    ``rule``: the rule in force for the trainee's organisation (``rule_for``), when the caller read it already."""
     now = now or utcnow()
     cohort = cohort or trainee_cohort(trainee, course)
-    state = path_state(trainee, course, cohort=cohort, now=now)
+    state = path_state(trainee, course, rule, cohort=cohort, now=now)
     if state is None:
         raise CertificationError("This course has no certification rule.")
     if state.is_certified:
@@ -194,17 +196,26 @@ class Finalised:
     credential: dict[str, Any]
 
 
-def render_and_sign(certificate: Certificate) -> Finalised:
+def render_and_sign(certificate: Certificate, template: str | None = None,
+                    signing_key: SigningKey | None = None) -> Finalised:
     """The slow part of issuing, with no database write (so it can run in another process):
     render the PDF once and store the file, build and sign the credential. The organisation's
-    signing key must exist already (``badges.prepare_signing``)."""
+    signing key must exist already (``badges.prepare_signing``). ``template`` and ``signing_key``:
+    the rule's template and the organisation's active key, when the caller knows them already."""
     from app.certificates.badges import build_credential
     from app.certificates.pdf import render_certificate_pdf
     from app.certificates.storage import write_pdf_file
 
+    if template is None:
+        template = template_for(certificate)
+    path, sha256 = write_pdf_file(certificate, render_certificate_pdf(certificate, template))
+    return Finalised(certificate.id, path, sha256, build_credential(certificate, signing_key))
+
+
+def template_for(certificate: Certificate) -> str:
+    """The certificate template its course's rule names (in the certificate's organisation)."""
     rule = rule_for(certificate.course_id, certificate.organisation_id)
-    path, sha256 = write_pdf_file(certificate, render_certificate_pdf(certificate, rule.template if rule else "default"))
-    return Finalised(certificate.id, path, sha256, build_credential(certificate))
+    return rule.template if rule else "default"
 
 
 def record_finalised(certificate: Certificate, done: Finalised) -> None:
