@@ -15,7 +15,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(settings)
 
-    from app.core import errors, i18n, security, templating
+    from app.core import errors, i18n, page_cache, security, templating
     from app.extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -26,6 +26,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    page_cache.init_app(app)
 
     from app.auth import sessions
     from app.auth.views import bp as auth_bp

@@ -90,4 +90,8 @@ def from_environment() -> dict:
         # viewed ("thread"), or only by `flask dashboards refresh` and the admins' button ("off").
         "DASHBOARD_MAX_AGE_MINUTES": int(os.environ.get("DASHBOARD_MAX_AGE_MINUTES", 60)),
         "DASHBOARD_REFRESH": os.environ.get("DASHBOARD_REFRESH", "thread"),
+        # Signed-in pages reloaded while nothing was written are served from memory (app/core/page_cache.py):
+        # never older than the last change; wording tied to the clock ("due today") at most this old. 0 = off.
+        "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", 60)),
+        "PAGE_CACHE_MB": int(os.environ.get("PAGE_CACHE_MB", 32)),
     }

@@ -55,6 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
                         help="load generator: wrk when installed (default), else Python threads")
     parser.add_argument("--output", type=Path, help="JSON results file (default bench/results/pages-<time>.json)")
+    parser.add_argument("--page-cache-seconds", type=int, metavar="N",
+                        help="the app's PAGE_CACHE_SECONDS (default: the app's own, 60); 0 renders every page every time")
     parser.add_argument("--dataset", action="store_true",
                         help="measure on the national data set of bench/generate.py instead of the demo data")
     parser.add_argument("--scale", type=float, default=1.0, help="with --dataset: its scale (default 1.0)")
@@ -128,6 +130,8 @@ def _app_env(instance: Path, database_url: str | None) -> dict[str, str]:
 
 def bench_backend(backend: str, env: dict[str, str], workdir: Path, args, client: str,
                   known: dict | None = None) -> list[harness.Result]:
+    if args.page_cache_seconds is not None:
+        env = {**env, "PAGE_CACHE_SECONDS": str(args.page_cache_seconds)}
     with Server("wsgi:app", env, workdir / f"gunicorn-{backend}.log") as server:
         results = []
         targets = dataset_targets(server.url, known) if known else app_targets(server.url)
@@ -204,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Warning: the machine is already busy (load average {load_before[0]:.1f} on {os.cpu_count()} CPUs); "
               "the figures will be low and noisy.", file=sys.stderr)
     print(f"Load: {args.connections} connections, {args.seconds:g} s per page, client {client}; "
-          f"gunicorn with 2 sync workers for every app. Work dir: {workdir}")
+          f"gunicorn with 2 sync workers for every app; page cache "
+          f"{'app default' if args.page_cache_seconds is None else f'{args.page_cache_seconds} s'}. Work dir: {workdir}")
     try:
         references, pages, datasets = run(args, client, workdir)
     finally:
@@ -246,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
                     "load_average_after": [round(x, 2) for x in os.getloadavg()]},
         "settings": {"seconds": args.seconds, "connections": args.connections, "client": client,
                      "gunicorn": "2 sync workers", "postgresql": bool(args.database_url),
+                     "page_cache_seconds": args.page_cache_seconds if args.page_cache_seconds is not None else "default",
                      "data": f"dataset scale {args.scale:g}, seed {args.seed}" if args.dataset else "demo"},
         "targets": {"p50_ms": P50_MS, "p99_ms": P99_MS, "organisation_dashboard_p50_ms": DASHBOARD_P50_MS,
                     "share_of_table50_requests_per_second": TABLE_SHARE},

@@ -97,14 +97,20 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        # Migrations change the schema, and the table app.core.page_cache writes may not exist yet:
+        # the app's processes restart after a migration, with empty page caches.
+        connection.info["acompana_skip_generation"] = True
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            connection.info.pop("acompana_skip_generation", None)
 
 
 if context.is_offline_mode():

@@ -72,12 +72,16 @@ def app():
 @pytest.fixture(autouse=True)
 def db_session(app):
     """Each test runs inside one outer transaction that is rolled back: the database stays clean."""
+    from app.core import page_cache
     from app.extensions import db
 
     with app.app_context():
         engines = db._app_engines[app]
         engine = engines[None]
         connection = engine.connect()
+        # The sessions below "commit" by releasing a savepoint: that is when a write changes the
+        # data generation that the page cache checks (app/core/page_cache.py).
+        connection.info[page_cache.COMMITS_BY_SAVEPOINT] = True
         transaction = connection.begin()
         original = db.session
         # Flask-SQLAlchemy picks the engine per table, so the connection stands in for the engine.
@@ -90,6 +94,7 @@ def db_session(app):
             db.session = original
             engines[None] = engine
             transaction.rollback()
+            connection.info.pop(page_cache.COMMITS_BY_SAVEPOINT, None)
             connection.close()
 
 

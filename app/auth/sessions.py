@@ -12,6 +12,7 @@ from flask_login import login_user
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import User, UserSession
+from app.core import page_cache
 from app.core.db import utcnow
 from app.extensions import db, login_manager
 from app.notifications.services import (
@@ -69,9 +70,11 @@ def end_user_sessions(user: User, *, except_current: bool = False) -> int:
 
 @cache
 def _session_user_statement() -> sa.Select:
-    """Built once: the session, its user, their roles and the header's unread count in one statement
+    """Built once: the session, its user, their roles, the header's unread count and the data generation
+    (app.core.page_cache) in one statement
     (every signed-in page pays for this lookup, and on PostgreSQL each statement is a round trip)."""
-    return (sa.select(User, UserSession.created_at, unread_count_of_user_column(User.id))
+    return (sa.select(User, UserSession.created_at, unread_count_of_user_column(User.id),
+                      page_cache.generation_column())
             .join(UserSession, UserSession.user_id == User.id)
             .where(UserSession.token_hash == sa.bindparam("token_hash"), UserSession.ended_at.is_(None))
             .options(joinedload(User.role_assignments)))
@@ -90,8 +93,9 @@ def _load_user(user_id: str) -> User | None:
     if row is None or str(row[0].id) != user_id:
         session.clear()
         return None
-    user, created_at, unread = row
+    user, created_at, unread, generation = row
     remember_unread_count(unread)
+    page_cache.remember_generation(generation, db.session.connection())
     if now - seen > idle or now - created_at.timestamp() > absolute:
         session.clear()
         session["expired"] = True

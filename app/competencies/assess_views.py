@@ -29,6 +29,7 @@ from app.competencies.forms import (
 from app.competencies.levels import LEVEL_NAMES, LEVELS
 from app.competencies.models import Assessment, AssessmentMethod, AssessmentStage, CompetencyTool, Scenario
 from app.core.i18n import _
+from app.core.page_cache import cached_page
 from app.core.permissions import (
     authorize,
     can_amend_assessment,
@@ -137,6 +138,7 @@ def _level_labels() -> dict[str, str]:
 
 @bp.route("/competencies/assessments/<int:assessment_id>/rate", methods=["GET", "POST"])
 @login_required
+@cached_page
 def assess_rate(assessment_id: int):
     found = services.assessment_for_rating(assessment_id)
     if found is None or not is_same_organisation(current_user, found[0]):

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.core import learner_home
+from app.core.page_cache import cached_page
 from app.courses import queries as course_queries
 from app.extensions import db
 from app.orgs import queries
@@ -15,6 +16,7 @@ bp = Blueprint("core", __name__, template_folder="templates")
 
 
 @bp.route("/")
+@cached_page
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))

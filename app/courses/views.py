@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from werkzeug.security import safe_join
 
 from app.core.i18n import _
+from app.core.page_cache import cached_page
 from app.core.permissions import authorize, can_study_course, can_view_course
 from app.courses import queries, services
 from app.courses.forms import MarkDoneForm
@@ -42,6 +43,7 @@ def _course_or_404(slug: str) -> Course:
 
 @bp.route("")
 @login_required
+@cached_page
 def my_courses():
     courses = queries.course_cards(current_user._get_current_object())
     return render_template("courses/my_courses.html", courses=courses)
@@ -62,6 +64,7 @@ def course(slug: str):
 
 @bp.route("/<slug>/lessons/<lesson_slug>")
 @login_required
+@cached_page
 def lesson(slug: str, lesson_slug: str):
     course = _course_or_404(slug)
     user = current_user._get_current_object()

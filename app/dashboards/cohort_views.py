@@ -12,6 +12,7 @@ from app.certificates.evaluator import stage_label as round_in_words
 from app.core.csv_files import csv_response
 from app.core.db import utcnow
 from app.core.i18n import _
+from app.core.page_cache import cached_page
 from app.core.permissions import (
     authorize,
     can_manage_cohort,
@@ -74,6 +75,7 @@ def _context(figures: figures_module.CohortFigures) -> dict:
 
 @bp.route("/cohorts/<int:cohort_id>")
 @login_required
+@cached_page
 def cohort_dashboard(cohort_id: int):
     figures = _figures(cohort_id)
     cohort = figures.cohort

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from app.core import audit
 from app.core.db import utcnow, write_lock
 from app.core.i18n import _, format_datetime
+from app.core.page_cache import cached_page
 from app.core.permissions import (
     authorize,
     can_refresh_org_dashboard,
@@ -92,6 +93,7 @@ def _is_refreshing(snapshot: DashboardSnapshot, now: datetime) -> bool:
 
 @bp.get("/organisation")
 @login_required
+@cached_page
 def organisation_dashboard():
     organisation_id = _organisation_id()
     form, options, snapshot, figures = _figures(organisation_id)

@@ -16,6 +16,7 @@ from wtforms import SelectChoice
 from app.auth.models import User
 from app.auth.services import PasswordPolicyError
 from app.core.i18n import _, ngettext
+from app.core.page_cache import cached_page
 from app.core.permissions import (
     authorize,
     can_create_cohort,
@@ -463,6 +464,7 @@ def _manageable(members: dict[CohortRole, list[CohortMember]]) -> set[int]:
 
 @bp.route("/cohorts/<int:cohort_id>")
 @role_required(Role.ADMIN, Role.TRAINER, Role.SUPERVISOR)
+@cached_page
 def cohort(cohort_id: int):
     cohort = _load(Cohort, cohort_id)
     authorize(can_view_cohort(current_user, cohort))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from app.auth.models import User
 from app.core.db import utcnow, write_lock
 from app.core.i18n import _
+from app.core.page_cache import cached_page
 from app.core.permissions import (
     authorize,
     can_answer_attempt,
@@ -120,6 +121,7 @@ def attempt_start(quiz_id: int):
 
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
 @login_required
+@cached_page
 def attempt_take(attempt_id: int):
     attempt = _attempt(attempt_id)
     authorize(can_answer_attempt(current_user, attempt))

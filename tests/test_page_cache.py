@@ -1,0 +1,148 @@
+"""The page cache: a reload with nothing written comes from memory, and any write shows on the next load."""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from app.core.page_cache import DataGeneration
+from app.courses.models import LessonProgress
+from app.courses.queries import visible_lessons
+from app.courses.services import mark_lesson_done
+from app.extensions import db
+from tests.conftest import FreshContextClient, post_form
+from tests.courses_support import content_path, demo_course, learning  # noqa: F401  (fixtures)
+from tests.test_competency_queries import counting_statements
+
+LESSON = "/courses/demo-course/lessons/{}"
+TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def _queries(seen: list[str]) -> list[str]:
+    return [s for s in seen if not s.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK"))]
+
+
+def _generation() -> int:
+    return db.session.scalar(sa.select(DataGeneration.value).where(DataGeneration.id == 1))
+
+
+def test_a_reload_with_nothing_written_shows_the_same_page_from_one_statement(client, login, learning):
+    login(learning["trainee"])
+    with counting_statements() as first:
+        page = client.get("/courses").get_data(as_text=True)
+    with counting_statements() as again:
+        reload = client.get("/courses").get_data(as_text=True)
+    assert "0 of 3 lessons" in page
+    assert TOKEN.sub("", reload) == TOKEN.sub("", page)
+    assert len(_queries(first)) > 1
+    assert len(_queries(again)) == 1  # the session, the user and the data generation
+
+
+def test_the_trainees_own_work_shows_on_the_next_load(client, login, learning):
+    login(learning["trainee"])
+    assert "0 of 3 lessons" in client.get("/courses").get_data(as_text=True)
+    client.get("/courses")
+    lesson = client.get(LESSON.format("01-welcome")).get_data(as_text=True)
+    done = client.post(LESSON.format("01-welcome") + "/done", data={"csrf_token": TOKEN.search(lesson).group(1)})
+    assert done.status_code == 302
+    assert "1 of 3 lessons" in client.get("/courses").get_data(as_text=True)
+    assert "You have finished this lesson." in client.get(LESSON.format("01-welcome")).get_data(as_text=True)
+
+
+def test_a_change_committed_elsewhere_shows_on_the_next_load(client, login, learning):
+    """Another process (a job, a command, another worker) commits: the page does not stay as it was."""
+    trainee, course = learning["trainee"], learning["course"]
+    login(trainee)
+    client.get("/courses")
+    assert "0 of 3 lessons" in client.get("/courses").get_data(as_text=True)
+    mark_lesson_done(trainee, visible_lessons(course)[0])
+    db.session.commit()
+    assert "1 of 3 lessons" in client.get("/courses").get_data(as_text=True)
+
+
+def test_each_person_gets_their_own_page(app, login, learning, make_user):
+    other = make_user("trainee", full_name="Rosa Quispe")
+    first, second = FreshContextClient(app), FreshContextClient(app)
+    for browser in (first, second):
+        browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    login(learning["trainee"], c=first)
+    login(other, c=second)
+    for _ in range(2):
+        mine = first.get("/").get_data(as_text=True)
+        theirs = second.get("/").get_data(as_text=True)
+        assert learning["trainee"].full_name in mine and "Rosa Quispe" not in mine
+        assert "Rosa Quispe" in theirs and learning["trainee"].full_name not in theirs
+    # and nobody reaches the other's page by address: the cache answers only what the view allowed
+    assert second.get("/courses").status_code == 200
+    assert "No course has been given to your training group yet." in second.get("/courses").get_data(as_text=True)
+
+
+def test_a_page_from_memory_carries_a_form_token_that_works(client, login, learning):
+    trainee = learning["trainee"]
+    login(trainee)
+    client.get(LESSON.format("01-welcome"))
+    again = client.get(LESSON.format("01-welcome")).get_data(as_text=True)
+    assert "\x00" not in again
+    token = TOKEN.search(again).group(1)
+    answer = client.post(LESSON.format("01-welcome") + "/done", data={"csrf_token": token})
+    assert answer.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LessonProgress)
+                             .where(LessonProgress.user_id == trainee.id)) == 1
+
+
+def test_a_message_after_a_redirect_is_shown_on_a_page_kept_in_memory(client, login, learning):
+    login(learning["trainee"])
+    client.get(LESSON.format("02-listening"))
+    client.get(LESSON.format("02-listening"))  # now kept
+    lesson = client.get(LESSON.format("01-welcome")).get_data(as_text=True)
+    answer = client.post(LESSON.format("01-welcome") + "/done", data={"csrf_token": TOKEN.search(lesson).group(1)},
+                         follow_redirects=True)
+    assert "Lesson marked as done." in answer.get_data(as_text=True)
+    # shown once, as always: the next load has no message
+    assert "Lesson marked as done." not in client.get(LESSON.format("02-listening")).get_data(as_text=True)
+
+
+def test_the_page_follows_the_language_chosen(client, login, learning):
+    login(learning["trainee"])
+    client.get("/courses")
+    assert "My courses" in client.get("/courses").get_data(as_text=True)
+    post_form(client, "/language", {"language": "es", "next": "/courses"})
+    assert "Mis cursos" in client.get("/courses").get_data(as_text=True)
+
+
+def test_a_write_changes_the_generation_and_a_read_a_rollback_or_a_no_op_does_not(client, login, learning):
+    db.session.commit()
+    before = _generation()
+    client.get("/login")  # reads only
+    db.session.commit()
+    assert _generation() == before
+    db.session.execute(sa.delete(LessonProgress).where(LessonProgress.user_id == -1))  # matches nothing
+    db.session.commit()
+    assert _generation() == before
+    mark_lesson_done(learning["trainee"], visible_lessons(learning["course"])[0])
+    db.session.rollback()
+    assert _generation() == before
+    mark_lesson_done(learning["trainee"], visible_lessons(learning["course"])[0])
+    db.session.commit()
+    after = _generation()
+    assert after != before
+
+
+def test_the_cache_can_be_switched_off(app, client, login, learning):
+    from app.core import page_cache
+
+    saved = app.config["PAGE_CACHE_SECONDS"]
+    kept = app.extensions.pop("acompana_page_cache", None)
+    app.config["PAGE_CACHE_SECONDS"] = 0
+    try:
+        login(learning["trainee"])
+        client.get("/courses")
+        with counting_statements() as again:
+            client.get("/courses")
+        assert len(_queries(again)) > 1
+        assert "acompana_page_cache" not in app.extensions
+    finally:
+        app.config["PAGE_CACHE_SECONDS"] = saved
+        if kept is not None:
+            app.extensions["acompana_page_cache"] = kept
+        page_cache.clear(app)
