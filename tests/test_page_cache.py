@@ -11,6 +11,7 @@ from app.courses.queries import visible_lessons
 from app.courses.services import mark_lesson_done
 from app.extensions import db
 from tests.conftest import FreshContextClient, post_form
+from tests.certificate_support import issued_certificate, make_certificate, make_course  # noqa: F401
 from tests.courses_support import content_path, demo_course, learning  # noqa: F401  (fixtures)
 from tests.test_competency_queries import counting_statements
 
@@ -146,3 +147,74 @@ def test_the_cache_can_be_switched_off(app, client, login, learning):
         if kept is not None:
             app.extensions["acompana_page_cache"] = kept
         page_cache.clear(app)
+
+
+def test_a_public_verification_page_shows_a_revocation_on_the_next_load(client, db_session, make_user,
+                                                                        issued_certificate):
+    from app.certificates import rate_limit
+    from app.certificates.models import RevocationReason
+    from app.core.db import utcnow
+
+    rate_limit.reset()
+    certificate = issued_certificate(make_user("trainee"))
+    db_session.commit()
+    for _ in range(2):
+        page = client.get(f"/verify/{certificate.token}").get_data(as_text=True)
+        assert "genuine and valid today" in page
+    with counting_statements() as again:
+        client.get(f"/verify/{certificate.token}")
+    assert len(_queries(again)) == 1  # the data generation only
+    certificate.revoked_at = utcnow()
+    certificate.revoked_by_id = make_user("admin").id
+    certificate.revocation_reason = RevocationReason.CONDUCT
+    certificate.revocation_note = "Complaint"
+    db_session.commit()
+    page = client.get(f"/verify/{certificate.token}").get_data(as_text=True)
+    assert "Revoked" in page and "genuine and valid today" not in page
+    rate_limit.reset()
+
+
+def test_on_a_database_of_its_own_the_signed_in_pages_follow_every_commit(tmp_path):
+    """Real commits on a real engine, as under gunicorn (the other tests share one rolled-back connection):
+    on PostgreSQL the session statement then runs in autocommit on a connection of its own."""
+    from app import create_app
+    from app.auth.models import User
+    from app.auth.passwords import hash_password
+    from app.orgs.models import Organisation, Role, RoleAssignment
+    from tests.databases import fresh_database
+
+    with fresh_database(tmp_path, "page_cache") as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+        app.test_client_class = FreshContextClient
+        with app.app_context():
+            db.create_all()
+            org = Organisation(slug="org-cache", name="Clínica de prueba", country="PE")
+            db.session.add(org)
+            db.session.flush()
+            user = User(organisation_id=org.id, username="ana", full_name="Ana Flores", preferred_language="en",
+                        password_hash=hash_password("a long enough password"))
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(RoleAssignment(user_id=user.id, organisation_id=org.id, role=Role.TRAINEE))
+            db.session.commit()
+            user_id = user.id
+        try:
+            browser = app.test_client()
+            assert post_form(browser, "/login", {"username": "ana", "password": "a long enough password"}
+                             ).status_code == 302
+            for _ in range(2):
+                page = browser.get("/courses").get_data(as_text=True)
+                assert "Ana Flores" in page and "My courses" in page
+            with app.app_context():  # another process renames her
+                db.session.get(User, user_id).full_name = "Ana María Flores"
+                db.session.commit()
+            assert "Ana María Flores" in browser.get("/courses").get_data(as_text=True)
+            # the signed-in user is the request's own: changing her through a form is saved
+            post_form(browser, "/language", {"language": "es", "next": "/courses"})
+            assert "Mis cursos" in browser.get("/courses").get_data(as_text=True)
+            with app.app_context():
+                assert db.session.get(User, user_id).preferred_language == "es"
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()

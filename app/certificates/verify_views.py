@@ -13,6 +13,7 @@ from app.certificates.rate_limit import rate_limited
 from app.certificates.verification import CertificateStatus, find_by_code, find_by_token, public_view
 from app.certificates.verify_forms import VerifyCodeForm
 from app.core.i18n import _
+from app.core.page_cache import cached_page
 
 _PRIVATE = {"X-Robots-Tag": "noindex, nofollow", "Referrer-Policy": "no-referrer"}
 
@@ -32,6 +33,7 @@ def verify_lookup():
 
 @bp.get("/verify/<verify_token>")
 @rate_limited
+@cached_page(public=True)
 def verify_certificate(verify_token: str):
     certificate = find_by_token(verify_token) or abort(404)
     return render_template("certificates/verify_certificate.html", cert=public_view(certificate),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -136,3 +137,15 @@ def _sqlite_on_begin(conn: sa.Connection) -> None:
     """Take the write lock at BEGIN for writes, so read-modify-write never loses an update."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+
+
+@contextmanager
+def autocommit_read(bind: Any) -> Iterator[sa.Connection | None]:
+    """On PostgreSQL, a pooled connection in autocommit for a read that needs no transaction: one round
+    trip where a session would send BEGIN, the statement and ROLLBACK. None elsewhere: SQLite's
+    transactions cost no round trip, and a connection shared by the tests must see their transaction."""
+    if not (isinstance(bind, sa.Engine) and bind.dialect.name == "postgresql"):
+        yield None
+        return
+    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection

@@ -2,8 +2,9 @@
 
 Every transaction that writes anything (the ORM, Core statements, any process: web, job, command)
 gives the one row of ``data_generation`` a new random value, inside that same transaction, just
-before it commits (so the row is locked only while the commit happens: writers never deadlock on it). The signed-in user's page reads that value in the statement that already loads
-the session and the user (no extra round trip). A page rendered for one user, one address, one
+before it commits (so the row is locked only while the commit happens: writers never deadlock on
+it). The signed-in user's page reads that value in the statement that already loads the session
+and the user (no extra round trip). A page rendered for one user, one address, one
 language and one generation is served again to that user until anything is written anywhere or
 ``PAGE_CACHE_SECONDS`` pass (the limit only matters for wording tied to the clock, as "due today").
 
@@ -14,9 +15,11 @@ second) most loads miss it and cost what they cost without it.
 
 The generation is random, not a counter: a database restored from a backup or a rolled-back test
 never brings back a value that named other data. Each worker keeps its own cache in memory,
-bounded in bytes (cachetools), so nothing can leak between users: the user's id is in every key.
+bounded in bytes (cachetools). Nothing can leak between users: the user's id is in every key, and
+a page is kept only after its view has run its permission checks for that user.
 Views opt in with ``@cached_page``: a view whose page depends only on the data, the user, the address
-and the language.
+and the language; ``@cached_page(public=True)`` for a page that is the same for every visitor who is not
+signed in (they read the generation with a statement of its own).
 """
 from __future__ import annotations
 
@@ -37,7 +40,8 @@ from sqlalchemy import DDL, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base
+from app.core.db import Base, autocommit_read
+from app.extensions import db
 
 _WROTE = "acompana_wrote"  # connection.info: this transaction wrote and has not bumped yet
 SKIP_GENERATION = "acompana_skip_generation"  # connection.info: never bump (schema migrations)
@@ -63,10 +67,26 @@ def generation_column() -> sa.ScalarSelect:
     return sa.select(DataGeneration.value).where(DataGeneration.id == 1).scalar_subquery()
 
 
-def remember_generation(value: int | None, connection: sa.Connection) -> None:
-    """Keep the generation the request read; none when its transaction holds writes not yet counted
-    (only a connection shared with other code, as in the tests, can hold some at this point)."""
-    g.acompana_generation = None if connection.info.get(_WROTE) else value
+def has_pending_writes(connection: sa.Connection) -> bool:
+    """Whether this connection's transaction wrote and has not changed the generation yet (only a
+    connection shared with other code, as in the tests, can when a request starts)."""
+    return bool(connection.info.get(_WROTE))
+
+
+def _read_generation() -> None:
+    """For a page anyone may see: the generation, read on its own (a signed-in request reads it with its user)."""
+    statement = sa.select(DataGeneration.value).where(DataGeneration.id == 1)
+    with autocommit_read(db.session.get_bind()) as connection:
+        if connection is not None:
+            remember_generation(connection.execute(statement).scalar(), pending_writes=False)
+            return
+    value = db.session.execute(statement).scalar()
+    remember_generation(value, pending_writes=has_pending_writes(db.session.connection()))
+
+
+def remember_generation(value: int | None, *, pending_writes: bool) -> None:
+    """Keep the generation the request read: none when the transaction it read in holds writes not yet counted."""
+    g.acompana_generation = None if pending_writes else value
 
 
 # -- writes change the generation --------------------------------------------------------------
@@ -151,13 +171,20 @@ def clear(app: Flask | None = None) -> None:
             cache.clear()
 
 
-def _key() -> tuple | None:
-    if request.method != "GET" or not current_user.is_authenticated:  # loads the user, and the generation
+def _key(public: bool) -> tuple | None:
+    if request.method != "GET":
+        return None
+    if public:
+        person = None
+        _read_generation()
+    elif current_user.is_authenticated:  # loads the user, and the generation with it
+        person = current_user.id
+    else:
         return None
     generation = g.get("acompana_generation")
     if generation is None or session.get("_flashes") or g.get("acompana_wrote"):
         return None
-    return (current_user.id, request.host, request.script_root, request.path, request.query_string,
+    return (person, request.host, request.script_root, request.path, request.query_string,
             str(get_locale()), generation)
 
 
@@ -190,25 +217,31 @@ def _keep(cache: TTLCache, key: tuple, response: Response, session_before: dict)
         cache[key] = _Entry(body, headers, has_csrf)
 
 
-def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Serve this GET view's page from the cache when nothing has been written since it was rendered."""
+def cached_page(view: Callable[..., Any] | None = None, *, public: bool = False) -> Any:
+    """Serve this GET view's page from the cache when nothing has been written since it was rendered.
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        cache = _store(current_app)
-        key = _key() if cache is not None else None
-        if key is None:
-            return view(*args, **kwargs)
-        with _lock:
-            entry = cache.get(key)
-        if entry is not None:
-            return _serve(entry)
-        session_before = _session_state()
-        response = current_app.make_response(view(*args, **kwargs))
-        _keep(cache, key, response, session_before)
-        return response
+    Signed-in pages are kept per person. ``public=True`` marks a page that is the same for everyone who
+    is not signed in (the certificate verification page): kept once per address and language."""
 
-    return wrapper
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            cache = _store(current_app)
+            key = _key(public and not current_user.is_authenticated) if cache is not None else None
+            if key is None:
+                return view(*args, **kwargs)
+            with _lock:
+                entry = cache.get(key)
+            if entry is not None:
+                return _serve(entry)
+            session_before = _session_state()
+            response = current_app.make_response(view(*args, **kwargs))
+            _keep(cache, key, response, session_before)
+            return response
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
 
 
 def init_app(app: Flask) -> None:
