@@ -9,9 +9,12 @@ from functools import cache
 import sqlalchemy as sa
 from flask import Flask, current_app, request, session
 from flask_login import login_user
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import User, UserSession
+from app.orgs.models import RoleAssignment
 from app.core import page_cache
 from app.core.db import autocommit_read, utcnow
 from app.extensions import db, login_manager
@@ -69,38 +72,60 @@ def end_user_sessions(user: User, *, except_current: bool = False) -> int:
 
 
 @cache
+def _columns(model: type) -> tuple[tuple[str, sa.Column], ...]:
+    return tuple((attribute.key, attribute.columns[0]) for attribute in sa.inspect(model).column_attrs)
+
+
+@cache
 def _session_user_statement() -> sa.Select:
     """Built once: the session, its user, their roles, the header's unread count and the data generation
-    (app.core.page_cache) in one statement
-    (every signed-in page pays for this lookup, and on PostgreSQL each statement is a round trip)."""
-    return (sa.select(User, UserSession.created_at, unread_count_of_user_column(User.id),
-                      page_cache.generation_column())
+    (app.core.page_cache) in one statement: every signed-in page pays for this lookup, and on
+    PostgreSQL each statement is a round trip. A Core statement: the ORM's loading cost more than the
+    statement itself, and _loaded() builds the same objects from the row."""
+    return (sa.select(*[column.label(f"u_{key}") for key, column in _columns(User)],
+                      UserSession.created_at.label("session_created_at"),
+                      unread_count_of_user_column(User.id).label("unread"),
+                      page_cache.generation_column().label("generation"),
+                      *[column.label(f"r_{key}") for key, column in _columns(RoleAssignment)])
             .join(UserSession, UserSession.user_id == User.id)
-            .where(UserSession.token_hash == sa.bindparam("token_hash"), UserSession.ended_at.is_(None))
-            .options(joinedload(User.role_assignments)))
+            .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(UserSession.token_hash == sa.bindparam("token_hash"), UserSession.ended_at.is_(None)))
+
+
+def _loaded(model: type, row: sa.RowMapping, prefix: str) -> object:
+    """An ORM object from a row of _session_user_statement(), as if the ORM had loaded it (no change pending)."""
+    instance = sa.inspect(model).class_manager.new_instance()
+    for key, _column in _columns(model):
+        set_committed_value(instance, key, row[prefix + key])
+    make_transient_to_detached(instance)
+    return instance
 
 
 def _session_row(token_hash: str) -> tuple | None:
-    """The session statement's row, its user in the request's session.
+    """(user, session start, unread count, data generation) for the cookie's session, the user (with their
+    roles) in the request's session, or None.
 
     On PostgreSQL it runs on a connection of its own in autocommit: one round trip, where the request's
-    session would send BEGIN and ROLLBACK around it. A page served from the page cache needs nothing more;
-    a page rendered finds the user, with their roles, in the request's session without a query.
+    session would send BEGIN and ROLLBACK around it. A page served from the page cache needs nothing more.
     """
     with autocommit_read(db.session.get_bind()) as connection:
         if connection is not None:
-            with Session(connection) as reader:
-                row = reader.execute(_session_user_statement(), {"token_hash": token_hash}).unique().first()
-                reader.expunge_all()
-            if row is None:
-                return None
-            db.session.add(row[0])  # with its roles: no query, nothing to flush
-            page_cache.remember_generation(row[3], pending_writes=False)
-            return row
-    row = db.session.execute(_session_user_statement(), {"token_hash": token_hash}).unique().first()
-    if row is not None:
-        page_cache.remember_generation(row[3], pending_writes=page_cache.has_pending_writes(db.session.connection()))
-    return row
+            rows = connection.execute(_session_user_statement(), {"token_hash": token_hash}).mappings().all()
+            pending_writes = False
+        else:
+            rows = db.session.execute(_session_user_statement(), {"token_hash": token_hash}).mappings().all()
+            pending_writes = page_cache.has_pending_writes(db.session.connection())
+    if not rows:
+        return None
+    first = rows[0]
+    page_cache.remember_generation(first["generation"], pending_writes=pending_writes)
+    user = db.session.identity_map.get(identity_key(User, first["u_id"]))
+    if user is None:  # as always, unless this request loaded the user before signing them in
+        user = _loaded(User, first, "u_")
+        set_committed_value(user, "role_assignments",
+                            [_loaded(RoleAssignment, row, "r_") for row in rows if row["r_id"] is not None])
+        db.session.add(user)  # with its roles: no query, nothing to flush
+    return user, first["session_created_at"], first["unread"], first["generation"]
 
 
 def _load_user(user_id: str) -> User | None:
