@@ -36,7 +36,58 @@ def test_a_reload_with_nothing_written_shows_the_same_page_from_one_statement(cl
     assert "0 of 3 lessons" in page
     assert TOKEN.sub("", reload) == TOKEN.sub("", page)
     assert len(_queries(first)) > 1
-    assert len(_queries(again)) == 1  # the session, the user and the data generation
+    # answered before the user is loaded: the data generation is the one statement
+    assert len(_queries(again)) == 1 and "data_generation" in _queries(again)[0]
+    assert "user_sessions" not in _queries(again)[0]
+
+
+def test_a_kept_page_is_not_shown_once_the_session_was_ended_elsewhere(client, login, learning):
+    from app.auth.sessions import end_user_sessions
+
+    trainee = learning["trainee"]
+    login(trainee)
+    client.get("/courses")
+    assert client.get("/courses").status_code == 200  # kept
+    end_user_sessions(trainee)  # "sign out everywhere", a password change
+    db.session.commit()
+    answer = client.get("/courses")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def test_a_kept_page_is_not_shown_to_a_deactivated_account(client, login, learning, make_user):
+    from app.orgs.services import deactivate
+
+    trainee = learning["trainee"]
+    login(trainee)
+    client.get("/courses")
+    assert client.get("/courses").status_code == 200
+    deactivate(trainee, make_user("admin"))
+    db.session.commit()
+    assert client.get("/courses").status_code == 302
+
+
+def test_a_kept_page_is_not_shown_after_the_idle_timeout(app, client, login, learning):
+    login(learning["trainee"])
+    client.get("/courses")
+    assert client.get("/courses").status_code == 200
+    with client.session_transaction() as cookie:  # the browser was left alone past the idle timeout
+        cookie["seen"] -= int(app.config["SESSION_IDLE_TIMEOUT"].total_seconds()) + 5
+    answer = client.get("/courses")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    assert "Your session ended after a period without activity." in client.get(answer.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_kept_page_is_refused_once_the_role_that_opened_it_is_taken_away(client, login, make_user):
+    from app.orgs.models import Role, RoleAssignment
+
+    admin = make_user("admin")
+    login(admin)
+    client.get("/dashboards/organisation")
+    assert client.get("/dashboards/organisation").status_code == 200  # kept
+    db.session.execute(sa.update(RoleAssignment).where(RoleAssignment.user_id == admin.id)
+                       .values(role=Role.TRAINEE))
+    db.session.commit()
+    assert client.get("/dashboards/organisation").status_code == 403
 
 
 def test_the_trainees_own_work_shows_on_the_next_load(client, login, learning):

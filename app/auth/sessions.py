@@ -7,7 +7,7 @@ from datetime import timedelta
 from functools import cache
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask_login import login_user
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -102,7 +102,7 @@ def _loaded(model: type, row: sa.RowMapping, prefix: str) -> object:
 
 
 def _session_row(token_hash: str) -> tuple | None:
-    """(user, session start, unread count, data generation) for the cookie's session, the user (with their
+    """(user, session start, unread count) for the cookie's session, the user (with their
     roles) in the request's session, or None.
 
     On PostgreSQL it runs on a connection of its own in autocommit: one round trip, where the request's
@@ -125,30 +125,50 @@ def _session_row(token_hash: str) -> tuple | None:
         set_committed_value(user, "role_assignments",
                             [_loaded(RoleAssignment, row, "r_") for row in rows if row["r_id"] is not None])
         db.session.add(user)  # with its roles: no query, nothing to flush
-    return user, first["session_created_at"], first["unread"], first["generation"]
+    return user, first["session_created_at"], first["unread"]
 
 
-def _load_user(user_id: str) -> User | None:
-    """Resolve the cookie's session id; idle time is tracked in the signed cookie so reads never write."""
+def session_key() -> str | None:
+    """The cookie's login session, hashed as stored (app.core.page_cache keeps signed-in pages under it)."""
     token = session.get("sid")
-    if not token:
-        return None
-    now = int(utcnow().timestamp())
+    return _hash(token) if token else None
+
+
+def _in_time(now: int, started_at: float) -> bool:
+    """Within the idle timeout (tracked in the signed cookie, so reads never write) and the absolute one;
+    the cookie's last-seen time is moved on at most once a minute."""
     idle = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
     absolute = current_app.config["SESSION_ABSOLUTE_TIMEOUT"].total_seconds()
     seen = session.get("seen", 0)
+    if now - seen > idle or now - started_at > absolute:
+        return False
+    if now - seen >= TOUCH_EVERY.total_seconds():
+        session["seen"] = now
+    return True
+
+
+def resume_without_loading(started_at: float) -> bool:
+    """For a page answered from the page cache before the user is loaded: whether this session is still in
+    time (else the page is rendered, and _load_user ends the session as on any page)."""
+    return _in_time(int(utcnow().timestamp()), started_at)
+
+
+def _load_user(user_id: str) -> User | None:
+    """Resolve the cookie's session id: the session must be open, its user's, in time and the user active."""
+    token = session.get("sid")
+    if not token:
+        return None
     row = _session_row(_hash(token))
     if row is None or str(row[0].id) != user_id:
         session.clear()
         return None
-    user, created_at, unread, generation = row
+    user, created_at, unread = row
     remember_unread_count(unread)
-    if now - seen > idle or now - created_at.timestamp() > absolute:
+    if not _in_time(int(utcnow().timestamp()), created_at.timestamp()):
         session.clear()
         session["expired"] = True
         return None
-    if now - seen >= TOUCH_EVERY.total_seconds():
-        session["seen"] = now
+    g.acompana_session_started = created_at.timestamp()
     return user if user.is_active else None
 
 

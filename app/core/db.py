@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import enum
+import os
 import sqlite3
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -139,13 +142,61 @@ def _sqlite_on_begin(conn: sa.Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
 
 
+# Per engine, per process (a forked worker makes its own): a second engine on the same database whose
+# connections stay in autocommit, for the reads every page makes before anything else.
+_autocommit_engines: "weakref.WeakKeyDictionary[sa.Engine, tuple[int, sa.Engine]]" = weakref.WeakKeyDictionary()
+_autocommit_engines_lock = threading.Lock()
+
+
+def _autocommit_engine(bind: Any) -> sa.Engine | None:
+    """None where the reads must go through the request's session: a connection shared by the tests (they
+    must see its transaction) or an in-memory SQLite database (each connection would be another database)."""
+    if not isinstance(bind, sa.Engine) or (bind.dialect.name == "sqlite" and bind.url.database in (None, "", ":memory:")):
+        return None
+    known = _autocommit_engines.get(bind)
+    if known is not None and known[0] == os.getpid():
+        return known[1]
+    with _autocommit_engines_lock:
+        known = _autocommit_engines.get(bind)
+        if known is not None and known[0] == os.getpid():
+            return known[1]
+        engine = sa.create_engine(bind.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+        event.listen(bind, "engine_disposed", lambda _conn: engine.dispose())  # as before a test drops its database
+        _autocommit_engines[bind] = (os.getpid(), engine)
+        return engine
+
+
 @contextmanager
 def autocommit_read(bind: Any) -> Iterator[sa.Connection | None]:
     """On PostgreSQL, a pooled connection in autocommit for a read that needs no transaction: one round
     trip where a session would send BEGIN, the statement and ROLLBACK. None elsewhere: SQLite's
-    transactions cost no round trip, and a connection shared by the tests must see their transaction."""
-    if not (isinstance(bind, sa.Engine) and bind.dialect.name == "postgresql"):
+    transactions cost no round trip, and a connection shared by the tests must see their transaction.
+    The connections are the autocommit engine's (see _autocommit_engine): none is switched to autocommit
+    and back at every use."""
+    engine = _autocommit_engine(bind) if getattr(bind, "dialect", None) and bind.dialect.name == "postgresql" else None
+    if engine is None:
         yield None
         return
-    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with engine.connect() as connection:
         yield connection
+
+
+def autocommit_scalar(bind: Any, sql: str) -> tuple[bool, Any]:
+    """(True, the first column of the first row) of a fixed read, run on the driver's own cursor in
+    autocommit: no transaction, no SQLAlchemy result to build. It is the one statement of a page served
+    from app.core.page_cache. (False, None) where autocommit_read() would give no connection, or on SQLite
+    in memory: read through the session then."""
+    engine = _autocommit_engine(bind)
+    if engine is None:
+        return False, None
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    finally:
+        connection.close()  # back to the pool
+    return True, (row[0] if row else None)

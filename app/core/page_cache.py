@@ -3,23 +3,29 @@
 Every transaction that writes anything (the ORM, Core statements, any process: web, job, command)
 gives the one row of ``data_generation`` a new random value, inside that same transaction, just
 before it commits (so the row is locked only while the commit happens: writers never deadlock on
-it). The signed-in user's page reads that value in the statement that already loads the session
-and the user (no extra round trip). A page rendered for one user, one address, one
-language and one generation is served again to that user until anything is written anywhere or
-``PAGE_CACHE_SECONDS`` pass (the limit only matters for wording tied to the clock, as "due today").
+it). A page is kept with the generation it was rendered at; a signed-in page is rendered after the
+statement that loads the session and the user, which reads the generation too (no extra round trip).
+
+A signed-in page is kept per login session (the cookie's session id, hashed), address and language
+inputs, and answered before the user is loaded (``_serve_before_loading_the_user``): one statement
+reads the generation, and the page is served if it is unchanged. That is safe because the user,
+their roles, their memberships and the session row are data: any change to them is a write, which
+changes the generation. The session's clock-bound limits (idle and absolute timeouts) are checked
+at every hit by app.auth.sessions, as for any page. Nothing can leak between people: a key names one
+login session, and a page is kept only after its view has run its permission checks for it.
 
 So a page is never older than the last committed change: a trainee who saves an answer, or a
-trainer whose trainee just finished a lesson, sees it on the next load. What the cache saves is
-the rendering of pages reloaded while nothing changed; on a busy national programme (writes every
-second) most loads miss it and cost what they cost without it.
+trainer whose trainee just finished a lesson, sees it on the next load. Only wording tied to the clock
+(as "due today") may lag, by at most ``PAGE_CACHE_SECONDS``. What the cache saves is the rendering of
+pages reloaded while nothing changed; on a busy national programme (writes every second) most loads
+miss it and cost what they cost without it (plus the one statement, where a stale copy was kept).
 
 The generation is random, not a counter: a database restored from a backup or a rolled-back test
 never brings back a value that named other data. Each worker keeps its own cache in memory,
-bounded in bytes (cachetools). Nothing can leak between users: the user's id is in every key, and
-a page is kept only after its view has run its permission checks for that user.
+bounded in bytes (cachetools).
 Views opt in with ``@cached_page``: a view whose page depends only on the data, the user, the address
 and the language; ``@cached_page(public=True)`` for a page that is the same for every visitor who is not
-signed in (they read the generation with a statement of its own).
+signed in (looked up after the decorators above it, as the verification page's rate limit).
 """
 from __future__ import annotations
 
@@ -40,7 +46,7 @@ from sqlalchemy import DDL, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, autocommit_read
+from app.core.db import Base, autocommit_scalar
 from app.extensions import db
 
 _WROTE = "acompana_wrote"  # connection.info: this transaction wrote and has not bumped yet
@@ -73,14 +79,17 @@ def has_pending_writes(connection: sa.Connection) -> bool:
     return bool(connection.info.get(_WROTE))
 
 
+_GENERATION_SQL = "SELECT value FROM data_generation WHERE id = 1"
+
+
 def _read_generation() -> None:
-    """For a page anyone may see: the generation, read on its own (a signed-in request reads it with its user)."""
-    statement = sa.select(DataGeneration.value).where(DataGeneration.id == 1)
-    with autocommit_read(db.session.get_bind()) as connection:
-        if connection is not None:
-            remember_generation(connection.execute(statement).scalar(), pending_writes=False)
-            return
-    value = db.session.execute(statement).scalar()
+    """For a page answered before (or without) loading a user: the generation, read on its own (a signed-in
+    request that renders reads it with its user)."""
+    done, value = autocommit_scalar(db.session.get_bind(), _GENERATION_SQL)
+    if done:
+        remember_generation(value, pending_writes=False)
+        return
+    value = db.session.execute(sa.text(_GENERATION_SQL)).scalar()
     remember_generation(value, pending_writes=has_pending_writes(db.session.connection()))
 
 
@@ -145,9 +154,11 @@ def _forget_on_rollback(conn: sa.Connection) -> None:
 
 @dataclass(frozen=True)
 class _Entry:
+    generation: int
     body: bytes
     headers: tuple[tuple[str, str], ...]
     has_csrf: bool
+    session_started: float | None  # a signed-in page: when its session began (the absolute timeout)
 
 
 _lock = threading.Lock()
@@ -171,26 +182,57 @@ def clear(app: Flask | None = None) -> None:
             cache.clear()
 
 
-def _key(public: bool) -> tuple | None:
-    if request.method != "GET":
+def _address() -> tuple:
+    return request.host, request.script_root, request.path, request.query_string
+
+
+def _signed_in_key() -> tuple | None:
+    """A signed-in page is kept per login session (the cookie's session id, hashed), so that a reload is
+    answered before the user is loaded. Its language follows from the user (whose data the generation
+    covers), the language chosen in the session and the browser's."""
+    from app.auth.sessions import session_key
+
+    token_hash = session_key()
+    if token_hash is None:
         return None
-    if public:
-        person = None
-        _read_generation()
-    elif current_user.is_authenticated:  # loads the user, and the generation with it
-        person = current_user.id
-    else:
-        return None
+    return (token_hash, *_address(), session.get("language"), request.headers.get("Accept-Language", ""))
+
+
+def _cached(cache: TTLCache, key: tuple) -> _Entry | None:
+    """The entry kept under this key if it was rendered at the current generation (read here, one statement)."""
+    with _lock:
+        entry = cache.get(key)
+    if entry is None:
+        return None  # nothing to check: no statement
+    _read_generation()
     generation = g.get("acompana_generation")
-    if generation is None or session.get("_flashes") or g.get("acompana_wrote"):
-        return None
-    return (person, request.host, request.script_root, request.path, request.query_string,
-            str(get_locale()), generation)
+    return entry if generation is not None and entry.generation == generation else None
 
 
 def _serve(entry: _Entry) -> Response:
     body = entry.body.replace(_CSRF_MARK, generate_csrf().encode()) if entry.has_csrf else entry.body
     return Response(body, status=200, headers=list(entry.headers))
+
+
+def _serve_before_loading_the_user() -> Response | None:
+    """before_request: a signed-in page kept at the current generation for this login session.
+
+    The user, their roles and the session row cannot have changed since it was rendered (any change is a
+    write, which changes the generation), and the view's permission checks passed for this session then.
+    The session's timeouts depend on the clock: app.auth.sessions checks them as for any page."""
+    if request.method != "GET" or session.get("_flashes"):
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "acompana_cached_page", False):
+        return None
+    cache = _store(current_app)
+    key = _signed_in_key() if cache is not None else None
+    entry = _cached(cache, key) if key is not None else None
+    if entry is None or entry.session_started is None:
+        return None
+    from app.auth.sessions import resume_without_loading
+
+    return _serve(entry) if resume_without_loading(entry.session_started) else None
 
 
 def _session_state() -> dict:
@@ -199,9 +241,11 @@ def _session_state() -> dict:
     return {name: value for name, value in session.items() if name != field}
 
 
-def _keep(cache: TTLCache, key: tuple, response: Response, session_before: dict) -> None:
-    if (response.status_code != 200 or response.mimetype != "text/html" or response.direct_passthrough
-            or g.get("acompana_wrote") or session.get("_flashes")
+def _keep(cache: TTLCache, key: tuple, response: Response, session_before: dict,
+          session_started: float | None) -> None:
+    generation = g.get("acompana_generation")
+    if (generation is None or response.status_code != 200 or response.mimetype != "text/html"
+            or response.direct_passthrough or g.get("acompana_wrote") or session.get("_flashes")
             or _session_state() != session_before):
         return  # a write, a flash or a session change is the view's work: a hit would skip it
     body = response.get_data()
@@ -214,31 +258,48 @@ def _keep(cache: TTLCache, key: tuple, response: Response, session_before: dict)
     headers = tuple((name, value) for name, value in response.headers.items()
                     if name.lower() not in ("content-length", "set-cookie"))
     with _lock:
-        cache[key] = _Entry(body, headers, has_csrf)
+        cache[key] = _Entry(generation, body, headers, has_csrf, session_started)
 
 
 def cached_page(view: Callable[..., Any] | None = None, *, public: bool = False) -> Any:
     """Serve this GET view's page from the cache when nothing has been written since it was rendered.
 
-    Signed-in pages are kept per person. ``public=True`` marks a page that is the same for everyone who
-    is not signed in (the certificate verification page): kept once per address and language."""
+    Signed-in pages are kept per login session and answered before the user is loaded
+    (_serve_before_loading_the_user). ``public=True`` marks a page that is the same for everyone who is
+    not signed in (the certificate verification page): kept once per address and language, looked up
+    here, after the decorators above it (its rate limit)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             cache = _store(current_app)
-            key = _key(public and not current_user.is_authenticated) if cache is not None else None
+            if cache is None or request.method != "GET" or session.get("_flashes"):
+                return view(*args, **kwargs)
+            session_started = None
+            if current_user.is_authenticated:
+                key = _signed_in_key()  # the user was loaded, with the generation, by the decorators above
+                session_started = g.get("acompana_session_started")
+                if session_started is None:
+                    key = None
+            elif public:
+                key = (None, *_address(), str(get_locale()))
+                entry = _cached(cache, key)
+                if entry is not None:
+                    return _serve(entry)
+                if g.get("acompana_generation") is None:
+                    _read_generation()  # before rendering: a page is kept under the generation it was read at
+            else:
+                key = None
             if key is None:
                 return view(*args, **kwargs)
-            with _lock:
-                entry = cache.get(key)
-            if entry is not None:
-                return _serve(entry)
             session_before = _session_state()
             response = current_app.make_response(view(*args, **kwargs))
-            _keep(cache, key, response, session_before)
+            _keep(cache, key, response, session_before, session_started)
             return response
 
+        # functools.wraps copies this to the decorators above (login_required, role_required): the
+        # endpoint's view function carries it for _serve_before_loading_the_user.
+        wrapper.acompana_cached_page = not public  # type: ignore[attr-defined]
         return wrapper
 
     return decorate(view) if view is not None else decorate
@@ -246,3 +307,4 @@ def cached_page(view: Callable[..., Any] | None = None, *, public: bool = False)
 
 def init_app(app: Flask) -> None:
     _store(app)
+    app.before_request(_serve_before_loading_the_user)
