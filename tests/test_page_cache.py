@@ -269,3 +269,30 @@ def test_on_a_database_of_its_own_the_signed_in_pages_follow_every_commit(tmp_pa
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
+
+
+def test_a_page_behind_a_role_check_is_answered_from_one_statement_too(client, login, learning):
+    login(learning["trainer"])
+    page = client.get(f"/cohorts/{learning['cohort'].id}")
+    assert page.status_code == 200
+    with counting_statements() as again:
+        reload = client.get(f"/cohorts/{learning['cohort'].id}")
+    assert TOKEN.sub("", reload.get_data(as_text=True)) == TOKEN.sub("", page.get_data(as_text=True))
+    assert len(_queries(again)) == 1 and "data_generation" in _queries(again)[0]
+
+
+def test_a_signed_in_visitor_of_a_public_page_gets_it_from_memory_after_its_rate_limit(client, login, learning,
+                                                                                     issued_certificate):
+    from app.certificates import rate_limit
+
+    rate_limit.reset()
+    certificate = issued_certificate(learning["trainee"])
+    db.session.commit()
+    login(learning["trainer"])
+    first = client.get(f"/verify/{certificate.token}").get_data(as_text=True)
+    with counting_statements() as again:
+        second = client.get(f"/verify/{certificate.token}").get_data(as_text=True)
+    assert "genuine and valid today" in first and TOKEN.sub("", second) == TOKEN.sub("", first)
+    # the session and its user (signed in: the page is kept per login session), then the generation
+    assert len(_queries(again)) == 2 and "data_generation" in _queries(again)[-1]
+    rate_limit.reset()

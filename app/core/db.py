@@ -151,7 +151,9 @@ _autocommit_engines_lock = threading.Lock()
 def _autocommit_engine(bind: Any) -> sa.Engine | None:
     """None where the reads must go through the request's session: a connection shared by the tests (they
     must see its transaction) or an in-memory SQLite database (each connection would be another database)."""
-    if not isinstance(bind, sa.Engine) or (bind.dialect.name == "sqlite" and bind.url.database in (None, "", ":memory:")):
+    if not isinstance(bind, sa.Engine):
+        return None
+    if bind.dialect.name == "sqlite" and bind.url.database in (None, "", ":memory:"):
         return None
     known = _autocommit_engines.get(bind)
     if known is not None and known[0] == os.getpid():
@@ -184,8 +186,8 @@ def autocommit_read(bind: Any) -> Iterator[sa.Connection | None]:
 def autocommit_scalar(bind: Any, sql: str) -> tuple[bool, Any]:
     """(True, the first column of the first row) of a fixed read, run on the driver's own cursor in
     autocommit: no transaction, no SQLAlchemy result to build. It is the one statement of a page served
-    from app.core.page_cache. (False, None) where autocommit_read() would give no connection, or on SQLite
-    in memory: read through the session then."""
+    from app.core.page_cache, on PostgreSQL and on a SQLite file. (False, None) for a connection shared by the
+    tests or SQLite in memory: read through the session then."""
     engine = _autocommit_engine(bind)
     if engine is None:
         return False, None

@@ -281,6 +281,10 @@ def cached_page(view: Callable[..., Any] | None = None, *, public: bool = False)
                 session_started = g.get("acompana_session_started")
                 if session_started is None:
                     key = None
+                elif public:  # not answered before the user is loaded: after its rate limit, here
+                    entry = _cached(cache, key)
+                    if entry is not None:
+                        return _serve(entry)
             elif public:
                 key = (None, *_address(), str(get_locale()))
                 entry = _cached(cache, key)
