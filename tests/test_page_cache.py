@@ -296,3 +296,49 @@ def test_a_signed_in_visitor_of_a_public_page_gets_it_from_memory_after_its_rate
     # the session and its user (signed in: the page is kept per login session), then the generation
     assert len(_queries(again)) == 2 and "data_generation" in _queries(again)[-1]
     rate_limit.reset()
+
+
+def test_a_request_that_wrote_nothing_ends_with_commit_on_postgresql_and_nothing_unsaved_is_kept(tmp_path):
+    """On PostgreSQL a read-only request's transaction ends with COMMIT, so psycopg keeps its prepared
+    statements (a ROLLBACK drops them); a change a view left unsaved, flushed or not, is never committed."""
+    from app import create_app
+    from app.auth.models import User
+    from app.auth.passwords import hash_password
+    from app.orgs.models import Organisation, Role, RoleAssignment
+    from tests.databases import backend, fresh_database
+
+    with fresh_database(tmp_path, "read_commit") as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "PAGE_CACHE_SECONDS": 0})
+        app.test_client_class = FreshContextClient
+        with app.app_context():
+            db.create_all()
+            org = Organisation(slug="org-read", name="Clínica", country="PE")
+            db.session.add(org)
+            db.session.flush()
+            user = User(organisation_id=org.id, username="ana", full_name="Ana Flores", preferred_language="en",
+                        password_hash=hash_password("a long enough password"))
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(RoleAssignment(user_id=user.id, organisation_id=org.id, role=Role.TRAINEE))
+            db.session.commit()
+            user_id, engine = user.id, db.engine
+        ends: list[str] = []
+        sa.event.listen(engine, "commit", lambda _conn: ends.append("COMMIT"))
+        sa.event.listen(engine, "rollback", lambda _conn: ends.append("ROLLBACK"))
+        try:
+            browser = app.test_client()
+            post_form(browser, "/login", {"username": "ana", "password": "a long enough password"})
+            ends.clear()
+            assert "My courses" in browser.get("/courses").get_data(as_text=True)
+            assert ends[:1] == (["COMMIT"] if backend() == "postgresql" else ["ROLLBACK"])
+            for flush in (False, True):
+                with app.test_request_context("/courses"):
+                    db.session.get(User, user_id).full_name = "Not saved"
+                    if flush:
+                        db.session.flush()
+                with app.app_context():
+                    assert db.session.get(User, user_id).full_name == "Ana Flores"
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()

@@ -312,3 +312,30 @@ def cached_page(view: Callable[..., Any] | None = None, *, public: bool = False)
 def init_app(app: Flask) -> None:
     _store(app)
     app.before_request(_serve_before_loading_the_user)
+    app.teardown_appcontext(_end_reads_with_commit)  # after Flask-SQLAlchemy's: runs before it
+
+
+
+# -- a request that wrote nothing keeps PostgreSQL's prepared statements ---------------------------
+
+def _end_reads_with_commit(exc: BaseException | None) -> None:
+    """On PostgreSQL, end a request's transaction that wrote nothing with COMMIT rather than ROLLBACK (for
+    such a transaction the two are the same). psycopg forgets its prepared statements at every ROLLBACK,
+    and Flask-SQLAlchemy's teardown rolls back: the statements every page runs were planned again at
+    every request. Kept, the planning is done once per connection (the page bench: a third less CPU on
+    the database for a rendered page)."""
+    if exc is not None:
+        return
+    session = db.session()
+    transaction = session.get_transaction()
+    # only a transaction that holds a connection (asking for one would begin one) and no pending change
+    if (transaction is None or not getattr(transaction, "_connections", None) or session.new or session.dirty
+            or session.deleted):
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or connection.info.get(_WROTE) or not connection.in_transaction():
+        return
+    try:
+        session.commit()
+    except sa.exc.SQLAlchemyError:
+        session.rollback()
