@@ -315,7 +315,6 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_end_reads_with_commit)  # after Flask-SQLAlchemy's: runs before it
 
 
-
 # -- a request that wrote nothing keeps PostgreSQL's prepared statements ---------------------------
 
 def _end_reads_with_commit(exc: BaseException | None) -> None:
