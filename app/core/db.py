@@ -163,8 +163,11 @@ def _autocommit_engine(bind: Any) -> sa.Engine | None:
         if known is not None and known[0] == os.getpid():
             return known[1]
         engine = sa.create_engine(bind.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
-        event.listen(bind, "engine_disposed", lambda _conn: engine.dispose())  # as before a test drops its database
-        _autocommit_engines[bind] = (os.getpid(), engine)
+        pid = os.getpid()
+        # Disposed with its engine (before forking, before a test drops its database). A forked child that
+        # drops what it inherited must not close the parent's connections: only the creating process does.
+        event.listen(bind, "engine_disposed", lambda _conn: engine.dispose(close=os.getpid() == pid))
+        _autocommit_engines[bind] = (pid, engine)
         return engine
 
 
