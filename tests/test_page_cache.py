@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -16,6 +17,7 @@ from tests.courses_support import content_path, demo_course, learning  # noqa: F
 from tests.test_competency_queries import counting_statements
 
 LESSON = "/courses/demo-course/lessons/{}"
+PASSWORD = "a long enough password"
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
@@ -225,50 +227,59 @@ def test_a_public_verification_page_shows_a_revocation_on_the_next_load(client, 
     rate_limit.reset()
 
 
-def test_on_a_database_of_its_own_the_signed_in_pages_follow_every_commit(tmp_path):
-    """Real commits on a real engine, as under gunicorn (the other tests share one rolled-back connection):
-    on PostgreSQL the session statement then runs in autocommit on a connection of its own."""
+@contextmanager
+def _app_with_one_trainee(tmp_path, name: str, **config):
+    """(app, her id, its engine) on a database of its own with real commits, as under gunicorn (the other
+    tests share one rolled-back connection): one organisation and one trainee, Ana, signed in as "ana"."""
     from app import create_app
     from app.auth.models import User
     from app.auth.passwords import hash_password
     from app.orgs.models import Organisation, Role, RoleAssignment
     from tests.databases import fresh_database
 
-    with fresh_database(tmp_path, "page_cache") as url:
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    with fresh_database(tmp_path, name) as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, **config})
         app.test_client_class = FreshContextClient
         with app.app_context():
             db.create_all()
-            org = Organisation(slug="org-cache", name="Clínica de prueba", country="PE")
+            org = Organisation(slug="org-" + name.replace("_", "-"), name="Clínica de prueba", country="PE")
             db.session.add(org)
             db.session.flush()
             user = User(organisation_id=org.id, username="ana", full_name="Ana Flores", preferred_language="en",
-                        password_hash=hash_password("a long enough password"))
+                        password_hash=hash_password(PASSWORD))
             db.session.add(user)
             db.session.flush()
             db.session.add(RoleAssignment(user_id=user.id, organisation_id=org.id, role=Role.TRAINEE))
             db.session.commit()
-            user_id = user.id
+            user_id, engine = user.id, db.engine
         try:
-            browser = app.test_client()
-            assert post_form(browser, "/login", {"username": "ana", "password": "a long enough password"}
-                             ).status_code == 302
-            for _ in range(2):
-                page = browser.get("/courses").get_data(as_text=True)
-                assert "Ana Flores" in page and "My courses" in page
-            with app.app_context():  # another process renames her
-                db.session.get(User, user_id).full_name = "Ana María Flores"
-                db.session.commit()
-            assert "Ana María Flores" in browser.get("/courses").get_data(as_text=True)
-            # the signed-in user is the request's own: changing her through a form is saved
-            post_form(browser, "/language", {"language": "es", "next": "/courses"})
-            assert "Mis cursos" in browser.get("/courses").get_data(as_text=True)
-            with app.app_context():
-                assert db.session.get(User, user_id).preferred_language == "es"
+            yield app, user_id, engine
         finally:
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
+
+
+def test_on_a_database_of_its_own_the_signed_in_pages_follow_every_commit(tmp_path):
+    """Real commits on a real engine: on PostgreSQL the session statement then runs in autocommit on a
+    connection of its own."""
+    from app.auth.models import User
+
+    with _app_with_one_trainee(tmp_path, "page_cache") as (app, user_id, _engine):
+        browser = app.test_client()
+        assert post_form(browser, "/login", {"username": "ana", "password": PASSWORD}).status_code == 302
+        for _ in range(2):
+            page = browser.get("/courses").get_data(as_text=True)
+            assert "Ana Flores" in page and "My courses" in page
+        with app.app_context():  # another process renames her
+            db.session.get(User, user_id).full_name = "Ana María Flores"
+            db.session.commit()
+        assert "Ana María Flores" in browser.get("/courses").get_data(as_text=True)
+        # the signed-in user is the request's own: changing her through a form is saved
+        post_form(browser, "/language", {"language": "es", "next": "/courses"})
+        assert "Mis cursos" in browser.get("/courses").get_data(as_text=True)
+        with app.app_context():
+            assert db.session.get(User, user_id).preferred_language == "es"
 
 
 def test_a_page_behind_a_role_check_is_answered_from_one_statement_too(client, login, learning):
@@ -301,44 +312,22 @@ def test_a_signed_in_visitor_of_a_public_page_gets_it_from_memory_after_its_rate
 def test_a_request_that_wrote_nothing_ends_with_commit_on_postgresql_and_nothing_unsaved_is_kept(tmp_path):
     """On PostgreSQL a read-only request's transaction ends with COMMIT, so psycopg keeps its prepared
     statements (a ROLLBACK drops them); a change a view left unsaved, flushed or not, is never committed."""
-    from app import create_app
     from app.auth.models import User
-    from app.auth.passwords import hash_password
-    from app.orgs.models import Organisation, Role, RoleAssignment
-    from tests.databases import backend, fresh_database
+    from tests.databases import backend
 
-    with fresh_database(tmp_path, "read_commit") as url:
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "PAGE_CACHE_SECONDS": 0})
-        app.test_client_class = FreshContextClient
-        with app.app_context():
-            db.create_all()
-            org = Organisation(slug="org-read", name="Clínica", country="PE")
-            db.session.add(org)
-            db.session.flush()
-            user = User(organisation_id=org.id, username="ana", full_name="Ana Flores", preferred_language="en",
-                        password_hash=hash_password("a long enough password"))
-            db.session.add(user)
-            db.session.flush()
-            db.session.add(RoleAssignment(user_id=user.id, organisation_id=org.id, role=Role.TRAINEE))
-            db.session.commit()
-            user_id, engine = user.id, db.engine
+    with _app_with_one_trainee(tmp_path, "read_commit", PAGE_CACHE_SECONDS=0) as (app, user_id, engine):
         ends: list[str] = []
         sa.event.listen(engine, "commit", lambda _conn: ends.append("COMMIT"))
         sa.event.listen(engine, "rollback", lambda _conn: ends.append("ROLLBACK"))
-        try:
-            browser = app.test_client()
-            post_form(browser, "/login", {"username": "ana", "password": "a long enough password"})
-            ends.clear()
-            assert "My courses" in browser.get("/courses").get_data(as_text=True)
-            assert ends[:1] == (["COMMIT"] if backend() == "postgresql" else ["ROLLBACK"])
-            for flush in (False, True):
-                with app.test_request_context("/courses"):
-                    db.session.get(User, user_id).full_name = "Not saved"
-                    if flush:
-                        db.session.flush()
-                with app.app_context():
-                    assert db.session.get(User, user_id).full_name == "Ana Flores"
-        finally:
+        browser = app.test_client()
+        post_form(browser, "/login", {"username": "ana", "password": PASSWORD})
+        ends.clear()
+        assert "My courses" in browser.get("/courses").get_data(as_text=True)
+        assert ends[:1] == (["COMMIT"] if backend() == "postgresql" else ["ROLLBACK"])
+        for flush in (False, True):
+            with app.test_request_context("/courses"):
+                db.session.get(User, user_id).full_name = "Not saved"
+                if flush:
+                    db.session.flush()
             with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+                assert db.session.get(User, user_id).full_name == "Ana Flores"
